@@ -1,0 +1,3 @@
+from fxsite.celery import app as celery_app
+
+__all__ = ("celery_app",)

@@ -1,0 +1,46 @@
+"""Celery: broker and result backend on Redis, queues, routes and beat."""
+
+from kombu import Queue
+
+from fxsite.settings.env import REDIS_URL, env
+
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=REDIS_URL)
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_RESULT_EXPIRES = 60 * 60 * 24
+CELERY_TIMEZONE = "UTC"
+CELERY_ENABLE_UTC = True
+
+# One queue per kind of work so a long backtest never delays an order.
+CELERY_QUEUES = ("default", "marketdata", "execution", "backtests", "ml")
+CELERY_TASK_QUEUES = [Queue(name) for name in CELERY_QUEUES]
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "apps.marketdata.tasks.*": {"queue": "marketdata"},
+    "apps.trading.tasks.*": {"queue": "execution"},
+    "apps.strategies.tasks.*": {"queue": "backtests"},
+    "apps.ml.tasks.*": {"queue": "ml"},
+}
+
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = 60 * 60
+CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
+CELERY_TASK_SEND_SENT_EVENT = True
+CELERY_WORKER_SEND_TASK_EVENTS = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Periodic tasks every environment needs; django-celery-beat stores them in the
+# database where operators can change them in the admin.
+CELERY_BEAT_SCHEDULE = {
+    "monitoring-heartbeat": {
+        "task": "apps.monitoring.tasks.heartbeat",
+        "schedule": 30.0,
+    },
+}

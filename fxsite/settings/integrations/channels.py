@@ -1,0 +1,19 @@
+"""Channels: the channel layer lives on the same Redis as everything else."""
+
+from fxsite.settings.env import REDIS_URL, env
+
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            "hosts": [env("CHANNEL_LAYER_REDIS_URL", default=REDIS_URL)],
+            "prefix": "fx:ws",
+            "capacity": 1000,
+            "expiry": 30,
+        },
+    }
+}
+
+# Seconds a WebSocket client has to authenticate with a first message when it
+# did not pass ``?token=``.
+WEBSOCKET_AUTH_TIMEOUT = env.float("WEBSOCKET_AUTH_TIMEOUT", default=10.0)
