@@ -1,5 +1,6 @@
 """Monitoring tasks: a heartbeat pushed to WebSocket clients, and a ping."""
 
+import logging
 import os
 import socket
 
@@ -8,6 +9,8 @@ from django.utils import timezone
 
 from apps.monitoring import services
 from apps.monitoring.context import get_request_id
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="apps.monitoring.tasks.heartbeat", ignore_result=True, expires=25)
@@ -18,6 +21,7 @@ def heartbeat() -> None:
 @shared_task(name="apps.monitoring.tasks.ping")
 def ping(value: str = "pong") -> dict:
     """Round-trip probe: echoes ``value`` with where and for whom it ran."""
+    logger.info("ping %s", value)
     return {
         "value": value,
         "worker": f"{socket.gethostname()}:{os.getpid()}",
