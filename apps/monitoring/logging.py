@@ -44,6 +44,7 @@ _RESERVED = [
     "args",
     "asctime",
     "created",
+    "exc_info",
     "exc_text",
     "filename",
     "funcName",

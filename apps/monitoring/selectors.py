@@ -64,7 +64,7 @@ def _check_channel_layer() -> dict[str, Any]:
 def _check_celery() -> dict[str, Any]:
     from fxsite.celery import app
 
-    replies = app.control.inspect(timeout=1.0).active_queues() or {}
+    replies = app.control.inspect(timeout=0.5).active_queues() or {}
     queues: dict[str, dict[str, Any]] = {
         name: {"ok": False, "workers": []} for name in settings.CELERY_QUEUES
     }

@@ -9,3 +9,5 @@ CSRF_TRUSTED_ORIGINS = env.list(
     "DJANGO_CSRF_TRUSTED_ORIGINS",
     default=["http://127.0.0.1:8000", "http://localhost:8000", "http://127.0.0.1:5173"],
 )
+# A rebuilt dashboard is served without another collectstatic.
+WHITENOISE_USE_FINDERS = True

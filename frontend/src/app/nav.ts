@@ -1,0 +1,27 @@
+/**
+ * Left-nav sections. Flip `enabled` (and add a route in App.tsx) as each
+ * section of the trading desk lands.
+ */
+import type { Role } from "../api/types";
+
+export interface NavItem {
+  id: string;
+  label: string;
+  path: string;
+  enabled: boolean;
+  /** If set, only users with one of these roles see the item. */
+  roles?: Role[];
+}
+
+export const NAV_ITEMS: readonly NavItem[] = [
+  { id: "overview", label: "Overview", path: "/", enabled: true },
+  { id: "market-watch", label: "Market watch", path: "/market-watch", enabled: false },
+  { id: "chart", label: "Chart", path: "/chart", enabled: false },
+  { id: "trading", label: "Trading", path: "/trading", enabled: false },
+  { id: "strategies", label: "Strategies", path: "/strategies", enabled: false },
+  { id: "backtests", label: "Backtests", path: "/backtests", enabled: false },
+  { id: "deployments", label: "Deployments", path: "/deployments", enabled: false },
+  { id: "risk", label: "Risk", path: "/risk", enabled: false },
+  { id: "data", label: "Data", path: "/data", enabled: false },
+  { id: "models", label: "Models", path: "/models", enabled: false },
+];
