@@ -16,17 +16,19 @@ def run() -> list[Figure]:
 
     user = User.objects.filter(username="bench").first()
     if user is None:
-        user = services.user_create(
-            username="bench", password="Bench-pass-12345", roles=["trader"]
-        )
+        user = services.user_create(username="bench", password="Bench-pass-12345", roles=["trader"])
     access = services.token_pair_for(user=user)["access"]
     key_name = f"bench-{User.objects.count()}-{user.api_keys.count()}"
     _, raw_key = services.apikey_create(user=user, name=key_name)
 
     client = Client()
     baseline = time_calls(lambda: client.get("/healthz"), REPEAT)
-    jwt = time_calls(lambda: client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {access}"), REPEAT)
-    key = time_calls(lambda: client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Api-Key {raw_key}"), REPEAT)
+    jwt = time_calls(
+        lambda: client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {access}"), REPEAT
+    )
+    key = time_calls(
+        lambda: client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Api-Key {raw_key}"), REPEAT
+    )
 
     figures = [Figure("healthz mean", baseline["mean"], "ms")]
     for label, stats in (("me (JWT)", jwt), ("me (API key)", key)):

@@ -10,6 +10,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fxsite.settings.local")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
 from apps.accounts.websocket import (  # noqa: E402
     AllowedHostsOrNoOriginValidator,
     TokenAuthMiddleware,

@@ -22,9 +22,7 @@ def frontend_index(request: HttpRequest) -> HttpResponse:
 
 
 def api_not_found(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(
-        error_body("not_found", f"No API endpoint at {request.path}."), status=404
-    )
+    return JsonResponse(error_body("not_found", f"No API endpoint at {request.path}."), status=404)
 
 
 def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:

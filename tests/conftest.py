@@ -59,7 +59,11 @@ class Process:
         self.log_path = log_dir / f"{name}.log"
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            args, cwd=BASE_DIR, env=_process_env(metrics), stdout=self._log, stderr=subprocess.STDOUT
+            args,
+            cwd=BASE_DIR,
+            env=_process_env(metrics),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
 
     def log(self) -> str:
@@ -104,9 +108,22 @@ def celery_worker(django_db_setup, django_db_blocker, process_logs, metrics_dir)
         worker = Process(
             "celery-worker",
             [
-                str(VENV_BIN / "celery"), "-A", "fxsite", "worker",
-                "--loglevel", "INFO", "--hostname", hostname, "--queues", ALL_QUEUES,
-                "--concurrency", "1", "--pool", "solo", "--without-gossip", "--without-mingle",
+                str(VENV_BIN / "celery"),
+                "-A",
+                "fxsite",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--hostname",
+                hostname,
+                "--queues",
+                ALL_QUEUES,
+                "--concurrency",
+                "1",
+                "--pool",
+                "solo",
+                "--without-gossip",
+                "--without-mingle",
             ],
             process_logs,
             metrics_dir,
@@ -124,7 +141,14 @@ def daphne_server(django_db_setup, django_db_blocker, process_logs, metrics_dir)
     with django_db_blocker.unblock():
         server = Process(
             "daphne",
-            [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "fxsite.asgi:application"],
+            [
+                str(VENV_BIN / "daphne"),
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "fxsite.asgi:application",
+            ],
             process_logs,
             metrics_dir,
         )

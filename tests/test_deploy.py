@@ -22,7 +22,10 @@ def test_production_settings_pass_check_deploy_without_warnings():
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True,
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -32,7 +35,11 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
     env.update(DJANGO_SETTINGS_MODULE="fxsite.settings.production", DJANGO_ALLOWED_HOSTS="x")
     result = subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=BASE_DIR, env=env, capture_output=True, text=True
+        [sys.executable, "manage.py", "check"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
@@ -48,7 +55,10 @@ def test_compose_stack_shape():
     assert services["postgres"]["image"].startswith("postgres:16")
     assert services["redis"]["image"].startswith("redis:7")
     app_services = ("web", "worker", "beat")
-    images = {services[name]["build"]["context"] if "build" in services[name] else None for name in app_services}
+    images = {
+        services[name]["build"]["context"] if "build" in services[name] else None
+        for name in app_services
+    }
     assert images == {"."}, "web, worker and beat share one application image"
     assert len({services[name]["image"] for name in app_services}) == 1
     for name in ("postgres", "redis", "web", "worker"):
@@ -73,7 +83,10 @@ def test_docker_compose_config_validates():
     env = {**os.environ, "DJANGO_SECRET_KEY": "x" * 60, "POSTGRES_PASSWORD": "pw"}
     result = subprocess.run(
         [*_docker_compose(), "-f", "docker-compose.yml", "config", "--quiet"],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True,
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
 

@@ -59,3 +59,18 @@ def test_first_message_authentication_through_daphne(daphne_server):
             assert (await _recv(ws))["user"] == "wsclient2"
 
     asyncio.run(scenario())
+
+
+def test_idle_connection_survives_the_channel_layer_poll_timeout(daphne_server):
+    """An idle client stays connected past channels-redis' 5 s blocking poll."""
+    user = UserFactory(username="wsidle", roles=["viewer"])
+    token = services.token_pair_for(user=user)["access"]
+
+    async def scenario():
+        async with websockets.connect(f"{daphne_server.ws_url}/ws/echo/?token={token}") as ws:
+            assert (await _recv(ws))["type"] == "welcome"
+            await asyncio.sleep(7)
+            await ws.send(json.dumps({"type": "ping"}))
+            assert (await _recv(ws))["type"] == "pong"
+
+    asyncio.run(scenario())

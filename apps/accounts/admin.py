@@ -61,7 +61,16 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_filter = ["scope", ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "prefix", "user__username"]
     readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
-    fields = ["user", "name", "scope", "prefix", "expires_at", "created_at", "last_used_at", "revoked_at"]
+    fields = [
+        "user",
+        "name",
+        "scope",
+        "prefix",
+        "expires_at",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     actions = ["revoke"]
     date_hierarchy = "created_at"
 

@@ -2,9 +2,9 @@
 
 from django.conf import settings
 
+from apps.accounts import services
 from apps.accounts.models import User
 from apps.accounts.roles import Role
-from apps.accounts import services
 
 
 def setup_demo() -> str:

@@ -13,9 +13,7 @@ class RequestIdFilter(logging.Filter):
         if not getattr(record, "request_id", None):
             # django.request logs after the middleware returned: use its request.
             request = getattr(record, "request", None)
-            record.request_id = (
-                getattr(request, "request_id", None) or get_request_id() or "-"
-            )
+            record.request_id = getattr(request, "request_id", None) or get_request_id() or "-"
         return True
 
 

@@ -72,9 +72,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=DEFAULT_DATABASE_URL)
-}
+DATABASES = {"default": env.db_url("DATABASE_URL", default=DEFAULT_DATABASE_URL)}
 # django-prometheus wraps the PostgreSQL backend to export query metrics.
 DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
@@ -134,7 +132,7 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
 
-from fxsite.settings.integrations.rest import *  # noqa: E402,F403
 from fxsite.settings.integrations.celery import *  # noqa: E402,F403
 from fxsite.settings.integrations.channels import *  # noqa: E402,F403
 from fxsite.settings.integrations.logging import *  # noqa: E402,F403
+from fxsite.settings.integrations.rest import *  # noqa: E402,F403

@@ -68,9 +68,7 @@ class SignupView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [LoginRateThrottle]
 
-    class InputSerializer(serializers.Serializer):
-        username = serializers.CharField(max_length=150)
-        password = serializers.CharField(max_length=128, style={"input_type": "password"})
+    class InputSerializer(TokenObtainView.InputSerializer):
         email = serializers.EmailField(required=False, allow_blank=True, default="")
 
     @extend_schema(request=InputSerializer, responses={201: UserSerializer})
@@ -168,4 +166,3 @@ class ApiKeyDetailView(APIView):
     def delete(self, request, pk: int):
         services.apikey_revoke(api_key=self._get(request, pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
-

@@ -78,9 +78,7 @@ def test_lock_expires_and_success_resets_the_counter(api_client, trader):
 
 
 def test_locked_user_cannot_log_into_the_admin_either(client, operator):
-    User.objects.filter(pk=operator.pk).update(
-        locked_until=timezone.now() + timedelta(minutes=5)
-    )
+    User.objects.filter(pk=operator.pk).update(locked_until=timezone.now() + timedelta(minutes=5))
     assert not client.login(username="operator1", password=TEST_PASSWORD)
 
 
@@ -93,7 +91,9 @@ def test_locked_user_cannot_log_into_the_admin_either(client, operator):
 def test_login_endpoint_is_throttled_per_client(api_client, trader):
     for _ in range(3):
         api_client.post(TOKEN, {"username": "ghost", "password": "x"})
-    error = assert_error(api_client.post(TOKEN, {"username": "ghost", "password": "x"}), 429, "throttled")
+    error = assert_error(
+        api_client.post(TOKEN, {"username": "ghost", "password": "x"}), 429, "throttled"
+    )
     assert error["retry_after"] > 0
 
 
@@ -136,9 +136,13 @@ def test_patch_me_updates_profile_and_validates_timezone(trader_client):
     assert response.status_code == 200
     assert response.json()["first_name"] == "Ada"
     assert response.json()["timezone"] == "Europe/London"
-    error = assert_error(trader_client.patch(ME, {"timezone": "Mars/Olympus"}), 400, "validation_error")
+    error = assert_error(
+        trader_client.patch(ME, {"timezone": "Mars/Olympus"}), 400, "validation_error"
+    )
     assert "timezone" in error["fields"]
-    error = assert_error(trader_client.patch(ME, {"email": "not-an-email"}), 400, "validation_error")
+    error = assert_error(
+        trader_client.patch(ME, {"email": "not-an-email"}), 400, "validation_error"
+    )
     assert "email" in error["fields"]
 
 

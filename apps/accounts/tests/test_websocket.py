@@ -62,6 +62,7 @@ async def test_bad_token_closes_with_4401():
     error = await ws.receive_json_from(timeout=5)
     assert error["error"]["code"] == "not_authenticated"
     assert (await ws.receive_output(timeout=5)) == {"type": "websocket.close", "code": 4401}
+    await ws.disconnect()
 
 
 @override_settings(WEBSOCKET_AUTH_TIMEOUT=0.2)
@@ -70,3 +71,4 @@ async def test_silent_unauthenticated_client_is_closed_with_4401():
     assert (await ws.connect())[0]
     assert (await ws.receive_json_from(timeout=5))["error"]["code"] == "not_authenticated"
     assert (await ws.receive_output(timeout=5))["code"] == 4401
+    await ws.disconnect()

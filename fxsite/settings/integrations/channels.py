@@ -6,7 +6,15 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [env("CHANNEL_LAYER_REDIS_URL", default=REDIS_URL)],
+            "hosts": [
+                {
+                    "address": env("CHANNEL_LAYER_REDIS_URL", default=REDIS_URL),
+                    # channels-redis blocks 5 s in BZPOPMIN; redis-py >= 8 defaults
+                    # to a 5 s socket timeout, which would drop idle WebSockets.
+                    "socket_timeout": 30,
+                    "socket_connect_timeout": 5,
+                }
+            ],
             "prefix": "fx:ws",
             "capacity": 1000,
             "expiry": 30,

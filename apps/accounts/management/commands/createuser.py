@@ -48,10 +48,16 @@ class Command(BaseCommand):
                 is_superuser=superuser,
             )
         except ValidationError as exc:
-            messages = "; ".join(
-                f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items()
-            ) if hasattr(exc, "error_dict") else " ".join(exc.messages)
+            messages = (
+                "; ".join(
+                    f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items()
+                )
+                if hasattr(exc, "error_dict")
+                else " ".join(exc.messages)
+            )
             raise CommandError(messages) from exc
         self.stdout.write(
-            self.style.SUCCESS(f"Created user {user.username} with roles {', '.join(roles or ['viewer'])}.")
+            self.style.SUCCESS(
+                f"Created user {user.username} with roles {', '.join(roles or ['viewer'])}."
+            )
         )
