@@ -59,11 +59,14 @@ def services(redis_db: int = 0):
         yield
     finally:
         # A second Ctrl-C must not leave the servers half stopped.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        if rd is not None and rd.started_here:
-            rd.stop()
-        if pg is not None and pg.started_here:
-            pg.stop()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            if rd is not None and rd.started_here:
+                rd.stop()
+            if pg is not None and pg.started_here:
+                pg.stop()
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _manage(*args: str) -> None:

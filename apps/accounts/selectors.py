@@ -1,8 +1,9 @@
 """Reads of the accounts domain."""
 
-from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 
+from apps.accounts.filters import ApiKeyFilter
 from apps.accounts.models import ApiKey, User
 from apps.accounts.roles import Role
 
@@ -16,13 +17,11 @@ def user_permissions(*, user: User) -> list[str]:
     return sorted(user.get_all_permissions())
 
 
-def apikey_list(*, user: User, active: bool | None = None) -> QuerySet[ApiKey]:
-    qs = ApiKey.objects.filter(user=user)
-    live = Q(revoked_at__isnull=True) & (
-        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
-    )
-    if active is True:
-        qs = qs.filter(live)
-    elif active is False:
-        qs = qs.exclude(live)
-    return qs
+def apikey_list(*, user: User, filters: dict | None = None) -> QuerySet[ApiKey]:
+    """The user's API keys, filtered by ``ApiKeyFilter`` (``active``, ``scope``)."""
+    filterset = ApiKeyFilter(filters or {}, queryset=ApiKey.objects.filter(user=user))
+    if not filterset.is_valid():
+        raise ValidationError(
+            {field: list(messages) for field, messages in filterset.errors.items()}
+        )
+    return filterset.qs

@@ -125,20 +125,20 @@ class ApiKeyListCreateView(GenericAPIView):
         expires_at = serializers.DateTimeField(required=False, allow_null=True)
 
     def get_queryset(self):
-        active_param = self.request.query_params.get("active")
-        active = None if active_param is None else active_param.lower() in ("1", "true", "yes")
-        return selectors.apikey_list(user=self.request.user, active=active)
+        return selectors.apikey_list(user=self.request.user)
 
     @extend_schema(
         parameters=[
             OpenApiParameter(
                 "active", OpenApiTypes.BOOL, description="Only active (true) or inactive (false)"
-            )
+            ),
+            OpenApiParameter("scope", OpenApiTypes.STR, enum=ApiKey.Scope.values),
         ],
         operation_id="api_keys_list",
     )
     def get(self, request):
-        page = self.paginate_queryset(self.get_queryset())
+        keys = selectors.apikey_list(user=request.user, filters=request.query_params)
+        page = self.paginate_queryset(keys)
         return self.get_paginated_response(ApiKeySerializer(page, many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: ApiKeyCreatedSerializer})

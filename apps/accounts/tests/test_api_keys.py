@@ -78,6 +78,10 @@ def test_duplicate_name_and_bad_scope_are_field_errors(trader_client):
     assert "name" in response.json()["error"]["fields"]
     response = trader_client.post(KEYS, {"name": "x", "scope": "admin"}, format="json")
     assert "scope" in response.json()["error"]["fields"]
+    response = trader_client.get(KEYS, {"scope": "admin"})
+    assert response.status_code == 400
+    assert "scope" in response.json()["error"]["fields"]
+    assert trader_client.get(KEYS, {"scope": "read"}).json()["count"] == 1
 
 
 def test_keys_cannot_manage_keys_or_see_other_users_keys(trader_client, viewer):
