@@ -1,7 +1,8 @@
 """Project-level views: the dashboard entry point and JSON errors for /api/."""
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, resolve
 from django.views.defaults import page_not_found, server_error
 
 from fxsite.api.exceptions import error_body
@@ -21,7 +22,15 @@ def frontend_index(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def api_not_found(request: HttpRequest) -> JsonResponse:
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    # ``/api/docs`` → ``/api/docs/`` as APPEND_SLASH would, for safe methods.
+    if request.method in ("GET", "HEAD") and not request.path.endswith("/"):
+        try:
+            match = resolve(f"{request.path}/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not api_not_found:
+            return HttpResponsePermanentRedirect(f"{request.path}/")
     return JsonResponse(error_body("not_found", f"No API endpoint at {request.path}."), status=404)
 
 

@@ -20,6 +20,10 @@ def assert_error_format(response, status: int, code: str) -> dict:
 def test_unknown_api_path_is_a_json_404(client):
     assert_error_format(client.get("/api/v1/does-not-exist/"), 404, "not_found")
     assert_error_format(client.get("/api/v2/me/"), 404, "not_found")
+    # A missing trailing slash on a real endpoint redirects like APPEND_SLASH.
+    response = client.get("/api/docs")
+    assert response.status_code == 301 and response["Location"] == "/api/docs/"
+    assert_error_format(client.post("/api/v1/me"), 404, "not_found")
 
 
 def test_malformed_json_is_a_parse_error(api_client):
