@@ -123,6 +123,21 @@ ACCOUNTS_LOCKOUT_MINUTES = env.int("ACCOUNTS_LOCKOUT_MINUTES", default=15)
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-pass-123")
 
+# --- Market data --------------------------------------------------------------
+# Quotes are rejected when they jump more than this many rolling standard
+# deviations of returns and revert, or are stamped this far in the future.
+MARKETDATA_SPIKE_SIGMAS = env.float("MARKETDATA_SPIKE_SIGMAS", default=8.0)
+MARKETDATA_SPIKE_WINDOW = env.int("MARKETDATA_SPIKE_WINDOW", default=100)
+MARKETDATA_MAX_FUTURE_SECONDS = env.int("MARKETDATA_MAX_FUTURE_SECONDS", default=120)
+MARKETDATA_IMPORT_BATCH_ROWS = env.int("MARKETDATA_IMPORT_BATCH_ROWS", default=100_000)
+# Pub/sub channels are global to a Redis server (not per database): prefix them
+# with the database number so tests and a running platform never cross.
+MARKETDATA_PUBSUB_PREFIX = env(
+    "MARKETDATA_PUBSUB_PREFIX", default=f"fx{REDIS_URL.rsplit('/', 1)[-1] or '0'}:md"
+)
+# Start the synthetic feed of the majors when the platform starts (make run).
+MARKETDATA_DEMO_FEED = env.bool("MARKETDATA_DEMO_FEED", default=True)
+
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),

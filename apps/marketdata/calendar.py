@@ -1,0 +1,127 @@
+"""FX market time: sessions, the 17:00 New York roll and timeframe buckets.
+
+All functions are vectorised over int64 arrays of UTC microseconds.
+
+- The FX week runs from Sunday 17:00 to Friday 17:00 New York (DST-aware);
+  an instrument may set other weekly open/close times.
+- The FX trade date of an instant is the New York date of (instant + 7 h):
+  the day rolls at 17:00 New York. D1 bars open at 17:00 New York and W1 bars
+  at Sunday 17:00 New York; intraday bars are aligned to UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+US = 1_000_000
+MINUTE_US = 60 * US
+HOUR_US = 60 * MINUTE_US
+DAY_US = 24 * HOUR_US
+NEW_YORK = "America/New_York"
+ROLL_SHIFT_US = 7 * HOUR_US  # 17:00 New York + 7 h = midnight of the next trade date
+
+TIMEFRAME_US = {
+    "M1": MINUTE_US,
+    "M5": 5 * MINUTE_US,
+    "M15": 15 * MINUTE_US,
+    "M30": 30 * MINUTE_US,
+    "H1": HOUR_US,
+    "H4": 4 * HOUR_US,
+    "D1": DAY_US,
+    "W1": 7 * DAY_US,
+}
+TIMEFRAMES = tuple(TIMEFRAME_US)
+_DAYS = {"MON": 0, "TUE": 1, "WED": 2, "THU": 3, "FRI": 4, "SAT": 5, "SUN": 6}
+
+
+def _as_us(index: pd.DatetimeIndex) -> np.ndarray:
+    return index.as_unit("us").asi8
+
+
+def _local_wall_us(time_us: np.ndarray, tz: str) -> np.ndarray:
+    """Wall-clock time in ``tz`` as naive microseconds (DST-aware)."""
+    index = pd.DatetimeIndex(np.asarray(time_us, dtype="datetime64[us]"), tz=None).tz_localize(
+        "UTC"
+    )
+    return _as_us(index.tz_convert(tz).tz_localize(None))
+
+
+def _wall_to_utc_us(wall_us: np.ndarray, tz: str) -> np.ndarray:
+    index = pd.DatetimeIndex(np.asarray(wall_us, dtype="datetime64[us]"))
+    local = index.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+    return _as_us(local.tz_convert("UTC"))
+
+
+@dataclass(frozen=True)
+class WeeklySession:
+    """Weekly open/close in a time zone, e.g. SUN 17:00 → FRI 17:00 New York."""
+
+    tz: str = NEW_YORK
+    open: str = "SUN 17:00"
+    close: str = "FRI 17:00"
+
+    @staticmethod
+    def _minute_of_week(spec: str) -> int:
+        day, clock = spec.strip().upper().split()
+        hours, minutes = clock.split(":")
+        return _DAYS[day[:3]] * 1440 + int(hours) * 60 + int(minutes)
+
+    def is_open(self, time_us: np.ndarray, holidays: frozenset[date] = frozenset()) -> np.ndarray:
+        wall = _local_wall_us(time_us, self.tz)
+        # 1970-01-01 was a Thursday: shift so Monday 00:00 is minute 0.
+        minute_of_week = ((wall // MINUTE_US) + 3 * 1440) % (7 * 1440)
+        start, end = self._minute_of_week(self.open), self._minute_of_week(self.close)
+        if start <= end:
+            open_ = (minute_of_week >= start) & (minute_of_week < end)
+        else:
+            open_ = (minute_of_week >= start) | (minute_of_week < end)
+        if holidays:
+            open_ &= ~np.isin(
+                trade_dates(time_us), np.array(sorted(holidays), dtype="datetime64[D]")
+            )
+        return open_
+
+
+def trade_dates(time_us: np.ndarray) -> np.ndarray:
+    """The FX trade date (datetime64[D]) of each instant: New York date after a 17:00 roll."""
+    wall = _local_wall_us(time_us, NEW_YORK) + ROLL_SHIFT_US
+    return (wall // DAY_US).astype("datetime64[D]")
+
+
+def bucket_start_us(time_us: np.ndarray, timeframe: str) -> np.ndarray:
+    """Open time (UTC µs) of the bar of ``timeframe`` that contains each instant."""
+    time_us = np.asarray(time_us, dtype=np.int64)
+    size = TIMEFRAME_US[timeframe]
+    if timeframe not in ("D1", "W1"):
+        return time_us - np.mod(time_us, size)
+    shifted = _local_wall_us(time_us, NEW_YORK) + ROLL_SHIFT_US
+    if timeframe == "D1":
+        start = shifted - np.mod(shifted, DAY_US)
+    else:
+        # Monday 00:00 in shifted time is Sunday 17:00 New York.
+        days = shifted // DAY_US
+        monday = days - np.mod(days + 3, 7)
+        start = monday * DAY_US
+    return _wall_to_utc_us(start - ROLL_SHIFT_US, NEW_YORK)
+
+
+def bucket_end_us(start_us: np.ndarray, timeframe: str) -> np.ndarray:
+    """Close time of bars that open at ``start_us`` (D1/W1 follow DST changes)."""
+    start_us = np.asarray(start_us, dtype=np.int64)
+    if timeframe not in ("D1", "W1"):
+        return start_us + TIMEFRAME_US[timeframe]
+    wall = _local_wall_us(start_us, NEW_YORK)
+    return _wall_to_utc_us(wall + TIMEFRAME_US[timeframe], NEW_YORK)
+
+
+def timeframe_us(timeframe: str) -> int:
+    return TIMEFRAME_US[timeframe]
+
+
+def ny_zone() -> ZoneInfo:
+    return ZoneInfo(NEW_YORK)

@@ -1,0 +1,1 @@
+"""Writes of the market data domain (see the modules of this package)."""
