@@ -26,7 +26,7 @@ COPY --from=frontend /build/frontend/dist/ frontend/dist/
 RUN DJANGO_SECRET_KEY=build-only DJANGO_ALLOWED_HOSTS=localhost \
     python manage.py collectstatic --noinput --verbosity 0
 COPY docker/entrypoint.sh /entrypoint.sh
-RUN chmod +x /entrypoint.sh && mkdir -p /tmp/prometheus && chown fx /tmp/prometheus
+RUN chmod +x /entrypoint.sh && mkdir -p /tmp/prometheus /app/media && chown fx /tmp/prometheus /app/media
 USER fx
 EXPOSE 8000
 ENTRYPOINT ["/entrypoint.sh"]

@@ -94,6 +94,34 @@ class Instrument(models.Model):
     def point(self) -> Decimal:
         return Decimal(1).scaleb(-self.digits)
 
+    def clean(self) -> None:
+        import zoneinfo
+
+        from django.core.exceptions import ValidationError
+
+        from apps.marketdata.calendar import WeeklySession
+
+        errors: dict[str, str] = {}
+        if self.digits is not None and self.digits > 8:
+            errors["digits"] = "At most 8 decimal places are stored."
+        if self.digits is not None and self.pip_size is not None and self.pip_size < self.point:
+            errors["pip_size"] = "A pip cannot be smaller than a point."
+        try:
+            zoneinfo.ZoneInfo(self.session_timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            errors["session_timezone"] = f"Unknown time zone {self.session_timezone!r}."
+        for name in ("week_open", "week_close"):
+            try:
+                WeeklySession._minute_of_week(getattr(self, name))
+            except (ValueError, KeyError):
+                errors[name] = "Use a day and a time, e.g. 'SUN 17:00'."
+        if self.lot_min is not None and self.lot_min <= 0:
+            errors["lot_min"] = "Must be positive."
+        if self.lot_max is not None and self.lot_min is not None and self.lot_max < self.lot_min:
+            errors["lot_max"] = "Must not be below lot_min."
+        if errors:
+            raise ValidationError(errors)
+
 
 class MarketHoliday(models.Model):
     """A trading day on which the market is closed (17:00 New York to 17:00)."""
@@ -172,6 +200,9 @@ class Tick(models.Model):
         db_table = "marketdata_tick"
         ordering = ["time"]
 
+    def __str__(self) -> str:
+        return f"{self.instrument_id}@{self.time:%Y-%m-%d %H:%M:%S.%f} {self.bid}/{self.ask}"
+
 
 class Bar(models.Model):
     """An OHLC bar of bid prices with the closing spread and tick volume."""
@@ -197,6 +228,9 @@ class Bar(models.Model):
                 condition=models.Q(low__lte=models.F("high")), name="bar_low_le_high"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.timeframe} {self.time:%Y-%m-%d %H:%M} O{self.open} C{self.close}"
 
 
 class IngestionRun(models.Model):
@@ -263,3 +297,6 @@ class RejectedRow(models.Model):
     class Meta:
         ordering = ["run", "line", "id"]
         indexes = [models.Index(fields=["run", "reason"])]
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"

@@ -14,10 +14,13 @@ CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 
 # One queue per kind of work so a long backtest never delays an order.
-CELERY_QUEUES = ("default", "marketdata", "execution", "backtests", "ml")
-CELERY_TASK_QUEUES = [Queue(name) for name in CELERY_QUEUES]
+CELERY_QUEUES = ("default", "marketdata", "execution", "backtests", "ml", "feeds")
+# Queues consumed elsewhere: "mt5" by a worker on the MetaTrader (Windows) host.
+CELERY_EXTERNAL_QUEUES = ("mt5",)
+CELERY_TASK_QUEUES = [Queue(name) for name in (*CELERY_QUEUES, *CELERY_EXTERNAL_QUEUES)]
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
+    "apps.marketdata.tasks.run_source": {"queue": "feeds"},
     "apps.marketdata.tasks.*": {"queue": "marketdata"},
     "apps.trading.tasks.*": {"queue": "execution"},
     "apps.strategies.tasks.*": {"queue": "backtests"},
@@ -42,5 +45,9 @@ CELERY_BEAT_SCHEDULE = {
     "monitoring-heartbeat": {
         "task": "apps.monitoring.tasks.heartbeat",
         "schedule": 30.0,
+    },
+    "marketdata-supervise-sources": {
+        "task": "apps.marketdata.tasks.supervise_sources",
+        "schedule": 15.0,
     },
 }

@@ -37,6 +37,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "fxsite.api.schema.AutoSchema",
     "DEFAULT_VERSIONING_CLASS": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # ``?format=`` selects rows/columns/csv on series endpoints, not a renderer.
+    "URL_FORMAT_OVERRIDE": None,
 }
 
 SPECTACULAR_SETTINGS = {

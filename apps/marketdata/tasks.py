@@ -1,0 +1,22 @@
+"""Celery tasks of market data: thin wrappers that take ids and call services."""
+
+from celery import shared_task
+
+from apps.marketdata.services import imports, sources
+
+
+@shared_task(name="apps.marketdata.tasks.import_process", acks_late=True, time_limit=6 * 3600)
+def import_process(run_id: int) -> None:
+    imports.import_process(run_id)
+
+
+@shared_task(name="apps.marketdata.tasks.run_source", acks_late=False, ignore_result=True)
+def run_source(source_id: int) -> None:
+    """Run a live source until it is stopped (on the ``feeds`` or ``mt5`` queue)."""
+    sources.source_run(source_id)
+
+
+@shared_task(name="apps.marketdata.tasks.supervise_sources", ignore_result=True, expires=20)
+def supervise_sources() -> None:
+    """Restart live sources whose runner died (worker restart, crash)."""
+    sources.sources_supervise()
