@@ -26,6 +26,20 @@ def _clear_cache_keys():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Transactional tests truncate every table afterwards, taking the data the
+    migrations seeded with them; put it back for them."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        from apps.marketdata.models import DataSource, Instrument
+        from apps.marketdata.reference import seed_reference_data
+
+        seed_reference_data(Instrument, DataSource)
+    yield
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

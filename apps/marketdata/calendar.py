@@ -51,7 +51,7 @@ def _local_wall_us(time_us: np.ndarray, tz: str) -> np.ndarray:
     return _as_us(index.tz_convert(tz).tz_localize(None))
 
 
-def _wall_to_utc_us(wall_us: np.ndarray, tz: str) -> np.ndarray:
+def wall_to_utc_us(wall_us: np.ndarray, tz: str) -> np.ndarray:
     index = pd.DatetimeIndex(np.asarray(wall_us, dtype="datetime64[us]"))
     local = index.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
     return _as_us(local.tz_convert("UTC"))
@@ -107,7 +107,7 @@ def bucket_start_us(time_us: np.ndarray, timeframe: str) -> np.ndarray:
         days = shifted // DAY_US
         monday = days - np.mod(days + 3, 7)
         start = monday * DAY_US
-    return _wall_to_utc_us(start - ROLL_SHIFT_US, NEW_YORK)
+    return wall_to_utc_us(start - ROLL_SHIFT_US, NEW_YORK)
 
 
 def bucket_end_us(start_us: np.ndarray, timeframe: str) -> np.ndarray:
@@ -116,7 +116,7 @@ def bucket_end_us(start_us: np.ndarray, timeframe: str) -> np.ndarray:
     if timeframe not in ("D1", "W1"):
         return start_us + TIMEFRAME_US[timeframe]
     wall = _local_wall_us(start_us, NEW_YORK)
-    return _wall_to_utc_us(wall + TIMEFRAME_US[timeframe], NEW_YORK)
+    return wall_to_utc_us(wall + TIMEFRAME_US[timeframe], NEW_YORK)
 
 
 def timeframe_us(timeframe: str) -> int:
