@@ -12,14 +12,15 @@ TEST_PASSWORD = "S3cure-pass-for-tests"
 
 @pytest.fixture(autouse=True)
 def _clear_cache_keys():
-    """Throttle counters live in the real Redis; each test starts with none.
+    """Throttle counters and live quotes live in the real Redis; each test starts with none.
 
     Only the cache's own keys are deleted: the Celery broker shares the Redis
     database and must keep its queue bindings.
     """
     client = redis.Redis.from_url(settings.REDIS_URL)
-    prefix = settings.CACHES["default"]["KEY_PREFIX"]
-    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    keys = []
+    for prefix in (settings.CACHES["default"]["KEY_PREFIX"], settings.MARKETDATA_PUBSUB_PREFIX):
+        keys += list(client.scan_iter(match=f"{prefix}:*", count=1000))
     if keys:
         client.delete(*keys)
     client.close()

@@ -162,8 +162,11 @@ def seed_reference_data(Instrument, DataSource) -> None:
         name="synthetic",
         defaults=dict(
             kind="synthetic",
-            description="Seeded simulated feed of the majors (not real prices).",
-            config={"seed": 42, "ticks_per_second": 4.0},
+            description=(
+                "Seeded simulated feed of the majors (not real prices). It trades "
+                "around the clock so the demo is alive at weekends."
+            ),
+            config={"seed": 42, "ticks_per_second": 4.0, "always_open": True},
         ),
     )
     synthetic.instruments.set(Instrument.objects.filter(symbol__in=SYNTHETIC_SYMBOLS))

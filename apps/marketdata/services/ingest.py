@@ -63,7 +63,7 @@ def to_datetime(us: int) -> datetime:
     return datetime.fromtimestamp(us / US, tz=UTC).replace(microsecond=int(us % US))
 
 
-def instrument_rules(instrument: Instrument) -> Rules:
+def instrument_rules(instrument: Instrument, source: DataSource | None = None) -> Rules:
     holidays = frozenset(
         MarketHoliday.objects.filter(Q(instruments__isnull=True) | Q(instruments=instrument))
         .values_list("date", flat=True)
@@ -79,6 +79,8 @@ def instrument_rules(instrument: Instrument) -> Rules:
         spike_sigmas=settings.MARKETDATA_SPIKE_SIGMAS,
         spike_window=settings.MARKETDATA_SPIKE_WINDOW,
         min_move=float(instrument.point) / 10_000,
+        # A simulated source may trade around the clock (the demo at weekends).
+        check_session=not (source is not None and source.is_simulated and source.config.get("always_open")),
     )
 
 
@@ -219,7 +221,7 @@ def ticks_ingest(
     first_of_time = _dedupe_sorted(batch.time_us)
     in_batch_duplicates = int((~first_of_time).sum())
     batch = batch.take(first_of_time)
-    rules = rules or instrument_rules(instrument)
+    rules = rules or instrument_rules(instrument, source)
     with transaction.atomic():
         _lock(instrument, source, kind=1)
         context = (

@@ -154,9 +154,10 @@ def source_run(source_id: int, *, max_seconds: float | None = None, feed_factory
             _save_checkpoint(source_id, feed)
             feed.close()
         lease.release()
-        DataSource.objects.filter(pk=source_id).update(
-            state=final_state, stopped_at=timezone.now(), last_error=error
-        )
+        final = {"state": final_state, "stopped_at": timezone.now()}
+        if error:
+            final["last_error"] = error
+        DataSource.objects.filter(pk=source_id).update(**final)
         IngestionRun.objects.filter(pk=run.pk).update(
             status=IngestionRun.Status.FAILED if error else IngestionRun.Status.STOPPED,
             error=error,
@@ -179,6 +180,8 @@ def _loop(source: DataSource, feed, run: IngestionRun, lease: _Lease, max_second
     by_symbol = feed.by_symbol
     while True:
         tick_started = time.monotonic()
+        if max_seconds is not None and tick_started - started > max_seconds:
+            return DataSource.State.STOPPED, ""
         if tick_started >= next_heartbeat:
             if not lease.renew():
                 return DataSource.State.STOPPED, "Another runner took over this source."
@@ -211,10 +214,8 @@ def _loop(source: DataSource, feed, run: IngestionRun, lease: _Lease, max_second
             DataSource.objects.filter(pk=source.pk).update(
                 last_error=f"{type(exc).__name__}: {exc}"
             )
-            time.sleep(delay)
+            time.sleep(min(delay, HEARTBEAT_SECONDS * 5))
             continue
         if feed.finished:
-            return DataSource.State.STOPPED, ""
-        if max_seconds is not None and time.monotonic() - started > max_seconds:
             return DataSource.State.STOPPED, ""
         time.sleep(max(0.0, feed.interval - (time.monotonic() - tick_started)))
