@@ -78,7 +78,11 @@ def run() -> list[Figure]:
     from apps.marketdata.services.ingest import ticks_ingest
 
     eurusd = Instrument.objects.get(symbol="EURUSD")
-    pipe_src, raw_src, orm_src = _source("bench-pipeline"), _source("bench-raw"), _source("bench-orm")
+    pipe_src, raw_src, orm_src = (
+        _source("bench-pipeline"),
+        _source("bench-raw"),
+        _source("bench-orm"),
+    )
     _clear(pipe_src, raw_src, orm_src)
     time_us, bid, ask = _ticks(TICKS)
     with tempfile.TemporaryDirectory() as tmp:
@@ -90,8 +94,12 @@ def run() -> list[Figure]:
         started = time.perf_counter()
         accepted = 0
         with open(path, "rb") as handle:
-            for batch in parsers.iter_batches(handle, format="mt5", kind="tick", batch_size=200_000):
-                result = ticks_ingest(instrument=eurusd, source=pipe_src, batch=batch, publish=False)
+            for batch in parsers.iter_batches(
+                handle, format="mt5", kind="tick", batch_size=200_000
+            ):
+                result = ticks_ingest(
+                    instrument=eurusd, source=pipe_src, batch=batch, publish=False
+                )
                 accepted += result.accepted
         pipeline_s = time.perf_counter() - started
     assert accepted == TICKS, f"pipeline accepted {accepted} of {TICKS}"
@@ -133,6 +141,8 @@ def run() -> list[Figure]:
     print(f"  ({TICKS:,} ticks, MT5 export {size_mb:.0f} MB)")
     return [
         Figure("pipeline ticks/s", pipeline_rate, "t/s", "raw COPY", raw_rate, ">= 0.40x raw COPY"),
-        Figure("pipeline ticks/s", pipeline_rate, "t/s", "bulk_create", orm_rate, ">= 10x bulk_create"),
+        Figure(
+            "pipeline ticks/s", pipeline_rate, "t/s", "bulk_create", orm_rate, ">= 10x bulk_create"
+        ),
         Figure("pipeline seconds", pipeline_s, "s"),
     ]

@@ -21,6 +21,9 @@ def main(argv: list[str]) -> int:
     import django
 
     django.setup()
+    import logging
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     from django.db import connection
     from django.test.utils import setup_test_environment
 

@@ -207,8 +207,14 @@ class Tick(models.Model):
 class Bar(models.Model):
     """An OHLC bar of bid prices with the closing spread and tick volume."""
 
-    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="+")
-    source = models.ForeignKey(DataSource, on_delete=models.PROTECT, related_name="+")
+    # No database-level foreign keys: deferred FK checks of every bar written by
+    # an import cost more than the import (deletion is PROTECTed in the ORM).
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    source = models.ForeignKey(
+        DataSource, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     timeframe = models.CharField(max_length=3, choices=Timeframe.choices)
     time = models.DateTimeField(help_text="Open time (UTC).")
     open = models.DecimalField(**PRICE)

@@ -1,4 +1,4 @@
-"""PostgreSQL binary COPY of tick rows, encoded with numpy (no per-row Python).
+"""PostgreSQL binary COPY, encoded with numpy (no per-row Python).
 
 Prices travel as exact integers of 1e-8 (the columns' scale) and are written
 as ``numeric`` in PostgreSQL's binary format: ndigits=4 base-10000 digits
@@ -7,6 +7,8 @@ The server normalises leading and trailing zero digits on receipt.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -17,7 +19,7 @@ PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01 UTC in Unix microseconds
 HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
 TRAILER = (-1).to_bytes(2, "big", signed=True)
 
-_NUMERIC = [
+_NUMERIC_PARTS = [
     ("len", ">i4"),
     ("ndigits", ">i2"),
     ("weight", ">i2"),
@@ -27,27 +29,15 @@ _NUMERIC = [
 ]
 
 
-def _row_dtype(with_volume: bool) -> np.dtype:
-    fields = [
-        ("nfields", ">i2"),
-        ("inst_len", ">i4"),
-        ("inst", ">i8"),
-        ("src_len", ">i4"),
-        ("src", ">i8"),
-        ("time_len", ">i4"),
-        ("time", ">i8"),
-        *[(f"bid_{name}", *rest) for name, *rest in _NUMERIC],
-        *[(f"ask_{name}", *rest) for name, *rest in _NUMERIC],
-    ]
-    if with_volume:
-        fields += [(f"vol_{name}", *rest) for name, *rest in _NUMERIC]
-    else:
-        fields += [("vol_len", ">i4")]
-    return np.dtype(fields)
+@dataclass(frozen=True)
+class Column:
+    """One COPY column: ``kind`` is int8, time (µs since the Unix epoch),
+    numeric (units of 1e-8; -1 = NULL when ``nullable``) or text (bytes)."""
 
-
-_DTYPE_VOLUME = _row_dtype(True)
-_DTYPE_NO_VOLUME = _row_dtype(False)
+    name: str
+    kind: str
+    values: object
+    nullable: bool = False
 
 
 def to_units(values: np.ndarray, digits: int) -> np.ndarray:
@@ -56,18 +46,75 @@ def to_units(values: np.ndarray, digits: int) -> np.ndarray:
     return points * 10 ** (SCALE - digits)
 
 
-def _put_numeric(rows: np.ndarray, prefix: str, units: np.ndarray) -> None:
-    if units.size and (units.min() < 0 or units.max() >= MAX_PRICE_UNITS):
-        raise ValueError("price out of the range the tick table stores")
-    integer, fraction = np.divmod(units, SCALE_FACTOR)
-    rows[f"{prefix}_len"] = 16
-    rows[f"{prefix}_ndigits"] = 4
-    rows[f"{prefix}_weight"] = 1
-    rows[f"{prefix}_sign"] = 0
-    rows[f"{prefix}_dscale"] = SCALE
-    digits = rows[f"{prefix}_digits"]
-    digits[:, 0], digits[:, 1] = np.divmod(integer, 10_000)
-    digits[:, 2], digits[:, 3] = np.divmod(fraction, 10_000)
+def _fields(column: Column, null: bool) -> list:
+    if null:
+        return [(f"{column.name}_len", ">i4")]
+    if column.kind in ("int8", "time"):
+        return [(f"{column.name}_len", ">i4"), (column.name, ">i8")]
+    if column.kind == "numeric":
+        return [(f"{column.name}_{part}", *rest) for part, *rest in _NUMERIC_PARTS]
+    if column.kind == "text":
+        return [(f"{column.name}_len", ">i4"), (column.name, f"S{len(column.values)}")]
+    raise ValueError(column.kind)
+
+
+def _fill(rows: np.ndarray, column: Column, mask: np.ndarray, null: bool) -> None:
+    name = column.name
+    if null:
+        rows[f"{name}_len"] = -1
+        return
+    values = column.values
+    if column.kind == "text":
+        rows[f"{name}_len"] = len(values)
+        rows[name] = values
+        return
+    selected = values[mask] if isinstance(values, np.ndarray) else values
+    if column.kind == "int8":
+        rows[f"{name}_len"] = 8
+        rows[name] = selected
+    elif column.kind == "time":
+        rows[f"{name}_len"] = 8
+        rows[name] = np.asarray(selected) - PG_EPOCH_US
+    else:
+        units = np.asarray(selected, dtype=np.int64)
+        if units.size and (units.min() < 0 or units.max() >= MAX_PRICE_UNITS):
+            raise ValueError(f"{name} out of the range the table stores")
+        integer, fraction = np.divmod(units, SCALE_FACTOR)
+        rows[f"{name}_len"] = 16
+        rows[f"{name}_ndigits"] = 4
+        rows[f"{name}_weight"] = 1
+        rows[f"{name}_sign"] = 0
+        rows[f"{name}_dscale"] = SCALE
+        digits = rows[f"{name}_digits"]
+        digits[:, 0], digits[:, 1] = np.divmod(integer, 10_000)
+        digits[:, 2], digits[:, 3] = np.divmod(fraction, 10_000)
+
+
+def encode(count: int, columns: list[Column]) -> bytes:
+    """The COPY BINARY payload of ``count`` rows (at most one nullable column)."""
+    nullable = [c for c in columns if c.nullable]
+    if len(nullable) > 1:
+        raise ValueError("at most one nullable column")
+    groups = [(np.ones(count, dtype=bool), None)]
+    if nullable:
+        is_null = np.asarray(nullable[0].values) < 0
+        groups = [(~is_null, False), (is_null, True)]
+    parts = [HEADER]
+    for mask, null_group in groups:
+        rows_count = int(mask.sum())
+        if not rows_count:
+            continue
+        dtype = np.dtype(
+            [("nfields", ">i2")]
+            + [f for c in columns for f in _fields(c, bool(null_group) and c.nullable)]
+        )
+        rows = np.zeros(rows_count, dtype=dtype)
+        rows["nfields"] = len(columns)
+        for column in columns:
+            _fill(rows, column, mask, bool(null_group) and column.nullable)
+        parts.append(rows.tobytes())
+    parts.append(TRAILER)
+    return b"".join(parts)
 
 
 def encode_ticks(
@@ -79,33 +126,20 @@ def encode_ticks(
     ask_units: np.ndarray,
     volume_units: np.ndarray | None,
 ) -> bytes:
-    """The COPY BINARY payload for (instrument_id, source_id, time, bid, ask, volume).
-
-    ``volume_units`` uses -1 for NULL.
-    """
-    parts = [HEADER]
+    """The payload for (instrument_id, source_id, time, bid, ask, volume); volume -1 = NULL."""
     if volume_units is None:
         volume_units = np.full(len(time_us), -1, dtype=np.int64)
-    has_volume = volume_units >= 0
-    for dtype, mask in ((_DTYPE_VOLUME, has_volume), (_DTYPE_NO_VOLUME, ~has_volume)):
-        count = int(mask.sum())
-        if not count:
-            continue
-        rows = np.zeros(count, dtype=dtype)
-        rows["nfields"] = 6
-        rows["inst_len"] = rows["src_len"] = rows["time_len"] = 8
-        rows["inst"] = instrument_id
-        rows["src"] = source_id
-        rows["time"] = time_us[mask] - PG_EPOCH_US
-        _put_numeric(rows, "bid", bid_units[mask])
-        _put_numeric(rows, "ask", ask_units[mask])
-        if dtype is _DTYPE_VOLUME:
-            _put_numeric(rows, "vol", volume_units[mask])
-        else:
-            rows["vol_len"] = -1
-        parts.append(rows.tobytes())
-    parts.append(TRAILER)
-    return b"".join(parts)
+    return encode(
+        len(time_us),
+        [
+            Column("inst", "int8", instrument_id),
+            Column("src", "int8", source_id),
+            Column("time", "time", time_us),
+            Column("bid", "numeric", bid_units),
+            Column("ask", "numeric", ask_units),
+            Column("vol", "numeric", volume_units, nullable=True),
+        ],
+    )
 
 
 COPY_TICKS_SQL = (
@@ -114,8 +148,12 @@ COPY_TICKS_SQL = (
 )
 
 
-def copy_ticks(cursor, payload: bytes) -> None:
-    """Write a payload from ``encode_ticks`` with psycopg 3 (a raw or Django cursor)."""
+def copy(cursor, sql: str, payload: bytes) -> None:
+    """Write a COPY payload with psycopg 3 (a raw or Django cursor)."""
     raw = getattr(cursor, "cursor", cursor)
-    with raw.copy(COPY_TICKS_SQL) as copy:
-        copy.write(payload)
+    with raw.copy(sql) as stream:
+        stream.write(payload)
+
+
+def copy_ticks(cursor, payload: bytes) -> None:
+    copy(cursor, COPY_TICKS_SQL, payload)

@@ -6,6 +6,7 @@ import { AuthProvider } from "./auth/AuthProvider";
 import { RequireAuth } from "./auth/RequireAuth";
 import { AppShell } from "./layout/AppShell";
 import { LoginPage } from "./pages/LoginPage";
+import { MarketPage } from "./pages/MarketPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { OverviewPage } from "./pages/OverviewPage";
 
@@ -22,6 +23,7 @@ export function AppRoutes() {
         }
       >
         <Route index element={<OverviewPage />} />
+        <Route path="market" element={<MarketPage />} />
       </Route>
       <Route path="*" element={<NotFoundPage />} />
     </Routes>

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import os
 import zoneinfo
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from datetime import UTC, datetime, timedelta
 
 from apps.marketdata.batches import TickBatch
 from apps.marketdata.calendar import wall_to_utc_us

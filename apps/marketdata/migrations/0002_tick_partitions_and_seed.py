@@ -16,6 +16,7 @@ COMMENT ON TABLE marketdata_tick IS
     'Quotes, partitioned by month on time; partitions are created on demand by the ingestion pipeline.';
 """
 
+
 def seed(apps, schema_editor):
     from apps.marketdata.reference import seed_reference_data
 

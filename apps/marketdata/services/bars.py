@@ -202,12 +202,34 @@ def bars_rebuild_from_ticks(
     )
 
 
+# The timeframe each one is built from: every step aggregates few rows.
+ROLLUP_PARENT = {
+    "M5": "M1",
+    "M15": "M5",
+    "M30": "M15",
+    "H1": "M30",
+    "H4": "H1",
+    "D1": "H1",
+    "W1": "D1",
+}
+
+
 def bars_rollup(
     *, instrument: Instrument, source: DataSource, base_timeframe: str, start_us: int, end_us: int
 ) -> None:
-    """Rebuild every larger timeframe from ``base_timeframe`` bars around [start, end]."""
+    """Rebuild every larger timeframe from ``base_timeframe`` bars around [start, end].
+
+    Each timeframe is aggregated from the next smaller one that tiles it
+    (M1 → M5 → M15 → M30 → H1 → H4 and D1 → W1), so a rollup reads the base
+    bars once, not once per timeframe.
+    """
+    built = {base_timeframe}
     with connection.cursor() as cursor:
         for timeframe in rollup_targets(base_timeframe):
+            parent = ROLLUP_PARENT[timeframe]
+            if parent not in built:
+                parent = base_timeframe
+            built.add(timeframe)
             lo, hi = _range_sql(instrument, source, timeframe, start_us, end_us)
             cursor.execute(
                 f"INSERT INTO marketdata_bar ({COLUMNS}) "
@@ -222,61 +244,63 @@ def bars_rollup(
                 "ON CONFLICT (instrument_id, source_id, timeframe, time) DO UPDATE SET "
                 "open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, "
                 "close = EXCLUDED.close, spread = EXCLUDED.spread, volume = EXCLUDED.volume",
-                [timeframe, instrument.pk, source.pk, base_timeframe, lo, hi],
+                [timeframe, instrument.pk, source.pk, parent, lo, hi],
             )
 
 
-_STAGING = (
-    "CREATE TEMP TABLE IF NOT EXISTS marketdata_bar_staging ("
-    "instrument_id bigint, source_id bigint, timeframe varchar(3), time timestamptz, "
-    "open numeric(18, 8), high numeric(18, 8), low numeric(18, 8), close numeric(18, 8), "
-    "spread numeric(18, 8), volume bigint) ON COMMIT DELETE ROWS"
-)
+def _stored_bar_times(
+    instrument: Instrument, source: DataSource, timeframe: str, start_us: int, end_us: int
+) -> np.ndarray:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (extract(epoch FROM time) * 1000000)::bigint FROM marketdata_bar "
+            "WHERE instrument_id = %s AND source_id = %s AND timeframe = %s "
+            "AND time BETWEEN to_timestamp(%s / 1e6) AND to_timestamp(%s / 1e6)",
+            [instrument.pk, source.pk, timeframe, start_us, end_us],
+        )
+        return np.fromiter((row[0] for row in cursor.fetchall()), dtype=np.int64)
 
 
 def bars_insert(
     *, instrument: Instrument, source: DataSource, timeframe: str, batch: BarBatch
 ) -> int:
-    """Insert bars that are not stored yet (COPY to a staging table, then
-    INSERT … ON CONFLICT DO NOTHING); returns how many were new."""
+    """Insert the bars (sorted by time) that are not stored yet with one binary
+    COPY; returns how many were new. Callers hold the (instrument, source) lock."""
     if not len(batch):
         return 0
+    stored = _stored_bar_times(
+        instrument, source, timeframe, int(batch.time_us[0]), int(batch.time_us[-1])
+    )
+    fresh = batch.take(np.flatnonzero(~np.isin(batch.time_us, stored)))
+    if not len(fresh):
+        return 0
     digits = instrument.digits
-    from apps.marketdata.services.ingest import to_datetime
-
+    count = len(fresh)
+    spread = fresh.spread if fresh.spread is not None else np.full(count, np.nan)
+    volume = fresh.volume if fresh.volume is not None else np.zeros(count)
+    spread_units = np.where(
+        np.isnan(spread), -1, pgcopy.to_units(np.nan_to_num(spread), digits)
+    ).astype(np.int64)
+    payload = pgcopy.encode(
+        count,
+        [
+            pgcopy.Column("inst", "int8", instrument.pk),
+            pgcopy.Column("src", "int8", source.pk),
+            pgcopy.Column("tf", "text", timeframe.encode()),
+            pgcopy.Column("time", "time", fresh.time_us),
+            pgcopy.Column("open", "numeric", pgcopy.to_units(fresh.open, digits)),
+            pgcopy.Column("high", "numeric", pgcopy.to_units(fresh.high, digits)),
+            pgcopy.Column("low", "numeric", pgcopy.to_units(fresh.low, digits)),
+            pgcopy.Column("close", "numeric", pgcopy.to_units(fresh.close, digits)),
+            pgcopy.Column("volume", "int8", np.nan_to_num(volume).astype(np.int64)),
+            pgcopy.Column("spread", "numeric", spread_units, nullable=True),
+        ],
+    )
     with connection.cursor() as cursor:
-        cursor.execute(_STAGING)
-        cursor.execute("DELETE FROM marketdata_bar_staging")
-        raw = cursor.cursor
-        volume = batch.volume if batch.volume is not None else np.full(len(batch), np.nan)
-        spread = batch.spread if batch.spread is not None else np.full(len(batch), np.nan)
-        with raw.copy(f"COPY marketdata_bar_staging ({COLUMNS}) FROM STDIN") as copy:
-            for t, o, h, low, c, s, v in zip(
-                batch.time_us.tolist(),
-                batch.open.tolist(),
-                batch.high.tolist(),
-                batch.low.tolist(),
-                batch.close.tolist(),
-                spread.tolist(),
-                volume.tolist(),
-                strict=True,
-            ):
-                copy.write_row(
-                    (
-                        instrument.pk,
-                        source.pk,
-                        timeframe,
-                        to_datetime(t),
-                        f"{o:.{digits}f}",
-                        f"{h:.{digits}f}",
-                        f"{low:.{digits}f}",
-                        f"{c:.{digits}f}",
-                        None if s != s else f"{s:.{digits}f}",
-                        0 if v != v else int(v),
-                    )
-                )
-        cursor.execute(
-            f"INSERT INTO marketdata_bar ({COLUMNS}) SELECT {COLUMNS} FROM marketdata_bar_staging "
-            "ON CONFLICT (instrument_id, source_id, timeframe, time) DO NOTHING"
+        pgcopy.copy(
+            cursor,
+            "COPY marketdata_bar (instrument_id, source_id, timeframe, time, open, high, low, "
+            "close, volume, spread) FROM STDIN (FORMAT BINARY)",
+            payload,
         )
-        return cursor.rowcount
+    return count

@@ -80,7 +80,9 @@ def instrument_rules(instrument: Instrument, source: DataSource | None = None) -
         spike_window=settings.MARKETDATA_SPIKE_WINDOW,
         min_move=float(instrument.point) / 10_000,
         # A simulated source may trade around the clock (the demo at weekends).
-        check_session=not (source is not None and source.is_simulated and source.config.get("always_open")),
+        check_session=not (
+            source is not None and source.is_simulated and source.config.get("always_open")
+        ),
     )
 
 

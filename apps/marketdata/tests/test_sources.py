@@ -9,7 +9,12 @@ from apps.marketdata.feeds.mt5 import MT5Feed
 from apps.marketdata.models import DataSource, IngestionRun, Tick
 from apps.marketdata.mt5.fake import FakeMetaTrader5
 from apps.marketdata.services.ingest import ticks_ingest
-from apps.marketdata.services.sources import source_run, source_start, source_stop, sources_supervise
+from apps.marketdata.services.sources import (
+    source_run,
+    source_start,
+    source_stop,
+    sources_supervise,
+)
 from apps.marketdata.tests.factories import instrument, source, ticks, us
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,7 +30,9 @@ def _terminal_ticks(fake: FakeMetaTrader5, broker_symbol: str, after_msc: int, e
     """Ticks the terminal has in (after, end]."""
     fake.initialize()
     fake.symbol_select(broker_symbol, True)
-    rows = fake.copy_ticks_range(broker_symbol, after_msc // 1000, end_msc // 1000 + 1, fake.COPY_TICKS_INFO)
+    rows = fake.copy_ticks_range(
+        broker_symbol, after_msc // 1000, end_msc // 1000 + 1, fake.COPY_TICKS_INFO
+    )
     return int(((rows["time_msc"] > after_msc) & (rows["time_msc"] <= end_msc)).sum())
 
 
@@ -70,7 +77,9 @@ def test_mt5_server_time_is_converted_to_utc():
     src = _mt5_source(backfill_minutes=5, server_timezone="Europe/Athens")  # UTC+2 in March
     factory = lambda s, i, c: MT5Feed(s, i, c, module=fake)  # noqa: E731
     source_run(src.pk, max_seconds=0.6, feed_factory=factory)
-    latest = Tick.objects.filter(instrument=instrument("EURUSD"), source=src).order_by("-time").first()
+    latest = (
+        Tick.objects.filter(instrument=instrument("EURUSD"), source=src).order_by("-time").first()
+    )
     assert latest.time <= datetime(2024, 3, 6, 10, 0, tzinfo=UTC)
 
 
@@ -85,12 +94,18 @@ def test_bad_config_stops_the_source_with_an_error():
 def test_replay_plays_history_at_speed_under_its_own_source():
     eurusd, origin = instrument("EURUSD"), source()
     history = ticks("2024-01-02 10:00", 600, step_ms=1000)  # 10 minutes
-    ticks_ingest(instrument=eurusd, source=origin, batch=history, publish=False, now=us("2024-06-01"))
+    ticks_ingest(
+        instrument=eurusd, source=origin, batch=history, publish=False, now=us("2024-06-01")
+    )
     replay = DataSource.objects.create(
         name="replay-test",
         kind=DataSource.Kind.REPLAY,
-        config={"from_source": "history-import", "start": "2024-01-02T10:00:00Z",
-                "end": "2024-01-02T10:10:00Z", "speed": 10_000},
+        config={
+            "from_source": "history-import",
+            "start": "2024-01-02T10:00:00Z",
+            "end": "2024-01-02T10:10:00Z",
+            "speed": 10_000,
+        },
     )
     replay.instruments.set([eurusd])
     assert source_run(replay.pk, max_seconds=10) == "stopped"

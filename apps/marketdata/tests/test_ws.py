@@ -33,7 +33,9 @@ def _ingest(batch, src="synthetic"):
 async def _receive_until(ws, kind: str, timeout: float = 10):
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        message = await ws.receive_json_from(timeout=max(0.1, deadline - asyncio.get_running_loop().time()))
+        message = await ws.receive_json_from(
+            timeout=max(0.1, deadline - asyncio.get_running_loop().time())
+        )
         if message.get("type") == kind:
             return message
 
@@ -41,7 +43,9 @@ async def _receive_until(ws, kind: str, timeout: float = 10):
 async def test_subscribe_gets_snapshot_then_live_ticks_and_bars():
     token = await _token()
     await _ingest(ticks("2024-01-02 10:00:00", 10, step_ms=1000))
-    ws = WebsocketCommunicator(application, f"/ws/prices/?token={token}", headers=[(b"host", b"127.0.0.1")])
+    ws = WebsocketCommunicator(
+        application, f"/ws/prices/?token={token}", headers=[(b"host", b"127.0.0.1")]
+    )
     assert (await ws.connect())[0]
     assert (await ws.receive_json_from(timeout=5))["type"] == "welcome"
     await ws.send_json_to({"action": "subscribe", "symbols": ["eurusd"], "timeframes": ["M1"]})
@@ -65,7 +69,9 @@ async def test_subscribe_gets_snapshot_then_live_ticks_and_bars():
 
 async def test_bad_subscriptions_are_explained():
     token = await _token()
-    ws = WebsocketCommunicator(application, f"/ws/prices/?token={token}", headers=[(b"host", b"127.0.0.1")])
+    ws = WebsocketCommunicator(
+        application, f"/ws/prices/?token={token}", headers=[(b"host", b"127.0.0.1")]
+    )
     await ws.connect()
     await ws.receive_json_from(timeout=5)
     await ws.send_json_to({"action": "subscribe", "symbols": ["NOPE"]})
@@ -93,11 +99,16 @@ async def test_a_slow_client_gets_the_latest_price_not_a_backlog():
         queue.offer("tick", "EURUSD", {"type": "tick", "bid": f"1.{i:05d}"})
     queue.offer("bar", "EURUSD", {"type": "bar", "timeframe": "M1", "ts": 1, "closed": True})
     queue.offer("bar", "EURUSD", {"type": "bar", "timeframe": "M1", "ts": 2, "closed": False})
-    queue.offer("bar", "EURUSD", {"type": "bar", "timeframe": "H1", "ts": 2, "closed": False})  # not subscribed
+    queue.offer(
+        "bar", "EURUSD", {"type": "bar", "timeframe": "H1", "ts": 2, "closed": False}
+    )  # not subscribed
     gate.set()
     await asyncio.sleep(0.05)
     queue.close()
     assert [m["bid"] for m in delivered if m["type"] == "tick"] == ["1.00000", "1.00999"]
-    assert [(m["ts"], m["closed"]) for m in delivered if m["type"] == "bar"] == [(1, True), (2, False)]
+    assert [(m["ts"], m["closed"]) for m in delivered if m["type"] == "bar"] == [
+        (1, True),
+        (2, False),
+    ]
     assert queue.conflated == 998
     assert np.isclose(len(delivered), 4)

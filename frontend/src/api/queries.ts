@@ -1,14 +1,18 @@
 /** TanStack Query keys and hooks. Keep every query key here so invalidation stays greppable. */
 import { QueryClient, useQuery } from "@tanstack/react-query";
 import { isApiError } from "./client";
-import { fetchMe, fetchReadyz } from "./endpoints";
+import { fetchDataSources, fetchInstruments, fetchMe, fetchQuotes, fetchReadyz } from "./endpoints";
 
 export const queryKeys = {
   me: ["me"] as const,
   readyz: ["readyz"] as const,
+  instruments: ["marketdata", "instruments"] as const,
+  quotes: (symbols: readonly string[]) => ["marketdata", "quotes", symbols.join(",")] as const,
+  sources: ["marketdata", "sources"] as const,
 };
 
 export const READYZ_POLL_MS = 10_000;
+export const SOURCES_POLL_MS = 10_000;
 
 export function createQueryClient(): QueryClient {
   return new QueryClient({
@@ -42,5 +46,38 @@ export function useReadyz() {
     refetchIntervalInBackground: false,
     staleTime: 0,
     retry: false,
+  });
+}
+
+/** Instrument reference data changes rarely (operators edit it in the admin). */
+export function useInstruments() {
+  return useQuery({
+    queryKey: queryKeys.instruments,
+    queryFn: ({ signal }) => fetchInstruments(signal),
+    staleTime: 5 * 60_000,
+  });
+}
+
+/**
+ * REST quotes for the first paint only; live updates come from the price
+ * socket, so this is never refetched in the background.
+ */
+export function useQuotes(symbols: readonly string[]) {
+  return useQuery({
+    queryKey: queryKeys.quotes(symbols),
+    queryFn: ({ signal }) => fetchQuotes(symbols, signal),
+    enabled: symbols.length > 0,
+    staleTime: Infinity,
+    gcTime: 0,
+  });
+}
+
+export function useDataSources() {
+  return useQuery({
+    queryKey: queryKeys.sources,
+    queryFn: ({ signal }) => fetchDataSources(signal),
+    refetchInterval: SOURCES_POLL_MS,
+    refetchIntervalInBackground: false,
+    staleTime: 0,
   });
 }

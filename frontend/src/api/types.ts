@@ -58,3 +58,75 @@ export interface ReadyzResponse {
     [name: string]: ReadyCheck | CeleryCheck | undefined;
   };
 }
+
+/** DRF page-number pagination (`?page=N&page_size=M`). */
+export interface Paginated<T> {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: T[];
+}
+
+// ---------------------------------------------------------------------------
+// Market data (`/api/v1/marketdata/...`, `/ws/prices/`)
+// ---------------------------------------------------------------------------
+
+export interface Instrument {
+  id?: number;
+  symbol: string;
+  description?: string;
+  base_currency: string;
+  quote_currency: string;
+  /** Decimal places of a quote (5 → 1.08345). */
+  digits: number;
+  /** Decimal string, e.g. "0.00010000" (EURUSD) or "0.01000000" (USDJPY). */
+  pip_size: string;
+  enabled: boolean;
+  [field: string]: unknown;
+}
+
+/** Latest quote of one symbol. All but `symbol` are null until a first tick arrives. */
+export interface Quote {
+  symbol: string;
+  /** Formatted to the instrument's digits. */
+  bid: string | null;
+  ask: string | null;
+  /** ISO-8601 UTC timestamp of the tick. */
+  time: string | null;
+  /** Data source name. */
+  source: string | null;
+  /** True when the source is the synthetic demo feed. */
+  simulated: boolean | null;
+}
+
+/** One live tick pushed on `/ws/prices/`. */
+export interface PriceTick {
+  type: "tick";
+  symbol: string;
+  bid: string;
+  ask: string;
+  time: string;
+  /** Epoch milliseconds. */
+  ts: number;
+  source: string;
+  simulated: boolean;
+}
+
+export type DataSourceState = "stopped" | "starting" | "running" | "stopping" | "error";
+
+export interface DataSource {
+  id?: number;
+  name: string;
+  kind: string;
+  description?: string;
+  simulated: boolean;
+  state: DataSourceState;
+  /** Symbols this source feeds. */
+  instruments: string[];
+  last_tick_at: string | null;
+  /** Seconds since the last tick, or null if none yet. */
+  lag_seconds: number | null;
+  /** Empty string (or null) when there is no error. */
+  last_error: string | null;
+  [field: string]: unknown;
+}

@@ -15,7 +15,7 @@ export interface NavItem {
 
 export const NAV_ITEMS: readonly NavItem[] = [
   { id: "overview", label: "Overview", path: "/", enabled: true },
-  { id: "market-watch", label: "Market watch", path: "/market-watch", enabled: false },
+  { id: "market-watch", label: "Market watch", path: "/market", enabled: true },
   { id: "chart", label: "Chart", path: "/chart", enabled: false },
   { id: "trading", label: "Trading", path: "/trading", enabled: false },
   { id: "strategies", label: "Strategies", path: "/strategies", enabled: false },

@@ -1,4 +1,6 @@
 import { useAuth } from "../auth/AuthContext";
+import { DataSourcesCard } from "../components/DataSourcesCard";
+import { MarketWatch } from "../components/MarketWatch";
 import { ProfileCard } from "../components/ProfileCard";
 import { StatusCard } from "../components/StatusCard";
 
@@ -10,6 +12,8 @@ export function OverviewPage() {
         <h1>Overview</h1>
       </div>
       <div className="grid">
+        <MarketWatch />
+        <DataSourcesCard />
         <ProfileCard />
         <StatusCard />
         <section className="card" data-testid="links-card" aria-labelledby="links-card-title">

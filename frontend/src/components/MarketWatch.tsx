@@ -1,0 +1,218 @@
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useInstruments, useQuotes } from "../api/queries";
+import type { Instrument, Quote } from "../api/types";
+import { useAuth } from "../auth/AuthContext";
+import { getPricesSocket } from "../live/pricesSocket";
+import { applyQuote, formatPips, simulatedMix, spreadPips, type QuoteRow, type TickDirection } from "../live/quotes";
+import { formatQuoteTime, formatUtc } from "./format";
+import { PricesConnection } from "./PricesConnection";
+import { SimulatedBadge } from "./SimulatedBadge";
+
+/** Ticks are coalesced and rendered at most this often (a busy feed sends many per second). */
+const FLUSH_MS = 50;
+
+type Rows = Record<string, QuoteRow>;
+
+function mergeQuotes(previous: Rows, quotes: readonly Quote[], flash: boolean): Rows {
+  let next = previous;
+  for (const quote of quotes) {
+    if (!quote || typeof quote.symbol !== "string") continue;
+    const current = next[quote.symbol];
+    const row = applyQuote(current, quote, flash);
+    if (row && row !== current) {
+      if (next === previous) next = { ...previous };
+      next[quote.symbol] = row;
+    }
+  }
+  return next;
+}
+
+/**
+ * Live quotes of every enabled instrument: REST quotes for the first paint,
+ * then ticks from the shared price socket.
+ */
+export function MarketWatch({ variant = "card" }: { variant?: "card" | "page" }) {
+  const { user } = useAuth();
+  const timeZone = user?.timezone || undefined;
+
+  const instrumentsQuery = useInstruments();
+  const instruments = useMemo(() => {
+    const results = instrumentsQuery.data?.results;
+    return Array.isArray(results) ? results.filter((i) => i && typeof i.symbol === "string" && i.enabled) : [];
+  }, [instrumentsQuery.data]);
+  const symbols = useMemo(() => instruments.map((i) => i.symbol), [instruments]);
+  const symbolsKey = symbols.join(",");
+
+  const quotesQuery = useQuotes(symbols);
+  const [rows, setRows] = useState<Rows>({});
+  const [liveError, setLiveError] = useState<string | null>(null);
+
+  // Coalesce live updates.
+  const pending = useRef<{ quotes: readonly Quote[]; flash: boolean }[]>([]);
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const flush = useCallback(() => {
+    timer.current = null;
+    const batch = pending.current;
+    pending.current = [];
+    if (batch.length) setRows((prev) => batch.reduce((acc, item) => mergeQuotes(acc, item.quotes, item.flash), prev));
+  }, []);
+  const enqueue = useCallback(
+    (quotes: readonly Quote[], flash: boolean) => {
+      pending.current.push({ quotes, flash });
+      timer.current ??= setTimeout(flush, FLUSH_MS);
+    },
+    [flush],
+  );
+  useEffect(
+    () => () => {
+      if (timer.current !== null) clearTimeout(timer.current);
+      timer.current = null;
+    },
+    [],
+  );
+
+  // First paint from REST (never rewinds a tick that arrived earlier).
+  const restQuotes = quotesQuery.data;
+  useEffect(() => {
+    if (Array.isArray(restQuotes)) setRows((prev) => mergeQuotes(prev, restQuotes, false));
+  }, [restQuotes]);
+
+  // Live ticks.
+  useEffect(() => {
+    if (!symbolsKey) return;
+    return getPricesSocket().subscribe(symbolsKey.split(","), (tick) => enqueue([tick], true), {
+      onSnapshot: (quotes) => {
+        setLiveError(null);
+        enqueue(quotes, true);
+      },
+      onError: (error) => setLiveError(error.message),
+    });
+  }, [symbolsKey, enqueue]);
+
+  const mix = useMemo(
+    () => simulatedMix(instruments.flatMap((i) => (rows[i.symbol] ? [rows[i.symbol]!] : []))),
+    [instruments, rows],
+  );
+  const showSource = variant === "page";
+
+  return (
+    <section
+      className={`card market-watch market-watch-${variant}`}
+      data-testid="market-watch"
+      aria-labelledby="market-watch-title"
+    >
+      <header className="card-header">
+        <h2 id="market-watch-title">Market watch</h2>
+        {mix !== "none" && <SimulatedBadge />}
+        <span className="card-meta">
+          <PricesConnection />
+        </span>
+      </header>
+
+      {instrumentsQuery.isPending && <div className="muted pad">Loading instruments…</div>}
+      {instrumentsQuery.isError && (
+        <div className="alert alert-error compact" role="alert">
+          Could not load instruments: {instrumentsQuery.error.message}
+        </div>
+      )}
+      {quotesQuery.isError && (
+        <div className="alert alert-error compact" role="alert">
+          Could not load quotes: {quotesQuery.error.message}
+        </div>
+      )}
+      {liveError && (
+        <div className="alert alert-error compact" role="alert">
+          Live prices: {liveError}
+        </div>
+      )}
+      {instrumentsQuery.isSuccess && instruments.length === 0 && (
+        <div className="muted pad">No enabled instruments.</div>
+      )}
+
+      {instruments.length > 0 && (
+        <div className="table-scroll">
+          <table className="table quotes">
+            <thead>
+              <tr>
+                <th scope="col">Symbol</th>
+                <th scope="col" className="num">
+                  Bid
+                </th>
+                <th scope="col" className="num">
+                  Ask
+                </th>
+                <th scope="col" className="num" title="Spread in pips">
+                  Spread
+                </th>
+                <th scope="col" className="num">
+                  Time
+                </th>
+                {showSource && <th scope="col">Source</th>}
+              </tr>
+            </thead>
+            <tbody>
+              {instruments.map((instrument) => (
+                <QuoteRowView
+                  key={instrument.symbol}
+                  instrument={instrument}
+                  row={rows[instrument.symbol]}
+                  timeZone={timeZone}
+                  showRowSimulated={mix === "some"}
+                  showSource={showSource}
+                />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+interface QuoteRowProps {
+  instrument: Instrument;
+  row: QuoteRow | undefined;
+  timeZone: string | undefined;
+  showRowSimulated: boolean;
+  showSource: boolean;
+}
+
+const QuoteRowView = memo(function QuoteRowView({
+  instrument,
+  row,
+  timeZone,
+  showRowSimulated,
+  showSource,
+}: QuoteRowProps) {
+  const { symbol } = instrument;
+  const spread = spreadPips(row?.bid, row?.ask, instrument.pip_size);
+  return (
+    <tr data-testid={`quote-row-${symbol}`} data-simulated={row?.simulated == null ? undefined : String(row.simulated)}>
+      <td className="symbol" title={instrument.description || undefined}>
+        {symbol}
+        {showRowSimulated && row?.simulated && <SimulatedBadge compact testId={`simulated-badge-${symbol}`} />}
+      </td>
+      <PriceCell testId={`quote-bid-${symbol}`} value={row?.bid ?? null} dir={row?.bidDir ?? 0} seq={row?.bidSeq ?? 0} />
+      <PriceCell testId={`quote-ask-${symbol}`} value={row?.ask ?? null} dir={row?.askDir ?? 0} seq={row?.askSeq ?? 0} />
+      <td className="num" data-testid={`quote-spread-${symbol}`}>
+        {formatPips(spread)}
+      </td>
+      <td className="num muted" data-testid={`quote-time-${symbol}`} title={formatUtc(row?.time) || undefined}>
+        {formatQuoteTime(row?.time, timeZone)}
+      </td>
+      {showSource && <td className="muted small">{row?.source ?? "—"}</td>}
+    </tr>
+  );
+});
+
+function PriceCell({ testId, value, dir, seq }: { testId: string; value: string | null; dir: TickDirection; seq: number }) {
+  const name = dir === 1 ? "up" : dir === -1 ? "down" : "flat";
+  return (
+    <td className={`num price price-${name}`} data-testid={testId} data-dir={name}>
+      {/* A new key per change restarts the flash animation. */}
+      <span key={seq} className={dir !== 0 ? `flash-${name}` : undefined}>
+        {value ?? "—"}
+      </span>
+    </td>
+  );
+}
