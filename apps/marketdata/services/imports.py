@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import logging
 import time
-import zoneinfo
 from collections.abc import Callable
 
 from asgiref.sync import async_to_sync
@@ -19,6 +18,7 @@ from django.utils import timezone
 from apps.marketdata import parsers
 from apps.marketdata.errors import InvalidImport
 from apps.marketdata.models import DataSource, IngestionRun, Instrument, Timeframe
+from apps.marketdata.parsers.tz import resolve as resolve_tz
 from apps.marketdata.services.ingest import IngestResult, bars_ingest, ticks_ingest
 
 logger = logging.getLogger(__name__)
@@ -53,11 +53,11 @@ def _validate_options(*, format: str | None, timeframe: str | None, tz: str | No
         errors["format"] = [f"Unknown format; use one of {', '.join(parsers.FORMATS)}."]
     if timeframe and timeframe not in Timeframe.values:
         errors["timeframe"] = [f"Unknown timeframe; use one of {', '.join(Timeframe.values)}."]
-    if tz and tz != "EST_NO_DST":
+    if tz:
         try:
-            zoneinfo.ZoneInfo(tz)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            errors["tz"] = [f"Unknown time zone {tz!r}."]
+            resolve_tz(tz)  # the parser's rules: IANA names, UTC±hh:mm, EST_NO_DST
+        except parsers.ParserError as exc:
+            errors["tz"] = [exc.message]
     if errors:
         raise InvalidImport("Invalid import options.", fields=errors)
 

@@ -312,7 +312,7 @@ export class PricesSocket {
       this.setStatus({ state: "closed", attempt: this.attempt, retryAt: null, error: "Not logged in." });
       return;
     }
-    if (this.forceRefresh) {
+    if (this.forceRefresh || isTokenExpired(token)) {
       try {
         token = await this.refreshAccessToken();
         this.forceRefresh = false;
