@@ -112,3 +112,41 @@ async def test_a_slow_client_gets_the_latest_price_not_a_backlog():
     ]
     assert queue.conflated == 998
     assert np.isclose(len(delivered), 4)
+
+
+@database_sync_to_async
+def _run_for(username):
+    from apps.accounts.models import User
+    from apps.marketdata.models import IngestionRun
+
+    return IngestionRun.objects.create(
+        source=source(),
+        kind="import",
+        instrument=instrument(),
+        status="running",
+        created_by=User.objects.get(username=username),
+        progress=0.5,
+        accepted=10,
+    )
+
+
+async def test_import_progress_is_pushed_to_watchers():
+    from apps.marketdata.services.imports import _push
+
+    token = await _token()
+    run = await _run_for("pricesws")
+    ws = WebsocketCommunicator(
+        application, f"/ws/prices/?token={token}", headers=[(b"host", b"127.0.0.1")]
+    )
+    await ws.connect()
+    await ws.receive_json_from(timeout=5)
+    await ws.send_json_to({"action": "watch_import", "id": run.pk})
+    first = await _receive_until(ws, "import")
+    assert first["progress"] == 0.5 and first["accepted"] == 10
+    run.progress, run.status = 1.0, "completed"
+    await database_sync_to_async(_push)(run)
+    update = await _receive_until(ws, "import")
+    assert update["status"] == "completed" and update["progress"] == 1.0
+    await ws.send_json_to({"action": "watch_import", "id": 999999})
+    assert (await ws.receive_json_from(timeout=5))["error"]["code"] == "not_found"
+    await ws.disconnect()

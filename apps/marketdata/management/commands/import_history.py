@@ -47,7 +47,9 @@ class Command(BaseCommand):
             f"Importing {file} ({size / 1e6:.1f} MB) as {run.format} {run.data_kind}s, run #{run.pk}"
         )
         started = time.monotonic()
-        run = imports.import_process(run.pk, path=file, on_progress=self._progress(started))
+        show = self._progress(started)
+        run = imports.import_process(run.pk, path=file, on_progress=show)
+        show(run)
         sys.stderr.write("\n")
         if run.status != "completed":
             raise CommandError(f"Import failed: {run.error}")
