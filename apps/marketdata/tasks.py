@@ -1,6 +1,6 @@
 """Celery tasks of market data: thin wrappers that take ids and call services."""
 
-from celery import shared_task
+from celery import shared_task, signals
 
 from apps.marketdata.services import imports, sources
 
@@ -20,3 +20,9 @@ def run_source(source_id: int) -> None:
 def supervise_sources() -> None:
     """Restart live sources whose runner died (worker restart, crash)."""
     sources.sources_supervise()
+
+
+@signals.worker_shutting_down.connect
+def _stop_source_runners(**kwargs) -> None:
+    # Runners return promptly and leave their sources to the next worker.
+    sources.worker_shutdown.set()

@@ -12,6 +12,7 @@ runner whose heartbeat went silent.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -33,6 +34,11 @@ LEASE_SECONDS = 30
 STALE_AFTER = timedelta(seconds=45)
 MAX_BACKOFF = 30.0
 ACTIVE = (DataSource.State.STARTING, DataSource.State.RUNNING)
+
+
+# Set when the worker is shutting down: runners save their checkpoint and
+# hand the source back (state "starting") for the next worker to pick up.
+worker_shutdown = threading.Event()
 
 
 def source_queue(source: DataSource) -> str:
@@ -182,6 +188,8 @@ def _loop(source: DataSource, feed, run: IngestionRun, lease: _Lease, max_second
         tick_started = time.monotonic()
         if max_seconds is not None and tick_started - started > max_seconds:
             return DataSource.State.STOPPED, ""
+        if worker_shutdown.is_set():
+            return DataSource.State.STARTING, ""
         if tick_started >= next_heartbeat:
             if not lease.renew():
                 return DataSource.State.STOPPED, "Another runner took over this source."
