@@ -52,7 +52,7 @@ def validate_ticks(
     """Reason codes for a batch sorted by time. ``context_mid`` are the mids of
     the ticks stored just before the batch (for the spike filter)."""
     n = len(batch)
-    reasons = np.full(n, OK, dtype=object)
+    reasons = np.full(n, OK, dtype="<U24")
     bid, ask = batch.bid, batch.ask
     with np.errstate(invalid="ignore"):
         _first_reason(reasons, ~(bid > 0) | ~(ask > 0), "non_positive_price")
@@ -104,7 +104,7 @@ def _spikes(mid: np.ndarray, rules: Rules, context_mid: np.ndarray | None) -> np
 
 def validate_bars(batch: BarBatch, rules: Rules, *, now_us: int) -> np.ndarray:
     n = len(batch)
-    reasons = np.full(n, OK, dtype=object)
+    reasons = np.full(n, OK, dtype="<U24")
     o, h, low, c = batch.open, batch.high, batch.low, batch.close
     with np.errstate(invalid="ignore"):
         _first_reason(reasons, ~((o > 0) & (h > 0) & (low > 0) & (c > 0)), "non_positive_price")
