@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import numpy as np
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -102,6 +102,19 @@ def bars(
     return list(qs.filter(time__gte=start).order_by("time")[:limit])
 
 
+def _ticks_sql(
+    instrument: Instrument, source: DataSource, start: datetime | None, end: datetime | None
+) -> tuple[str, list]:
+    where, params = ["instrument_id = %s", "source_id = %s"], [instrument.pk, source.pk]
+    if start is not None:
+        where.append("time >= %s")
+        params.append(start)
+    if end is not None:
+        where.append("time < %s")
+        params.append(end)
+    return f"SELECT time, bid, ask, volume FROM marketdata_tick WHERE {' AND '.join(where)}", params
+
+
 def ticks_rows(
     *,
     instrument: Instrument,
@@ -110,20 +123,10 @@ def ticks_rows(
     end: datetime | None,
     limit: int | None,
 ) -> list[tuple]:
-    """(time, bid, ask, volume) rows ordered by time."""
-    where = ["instrument_id = %s", "source_id = %s"]
-    params: list = [instrument.pk, source.pk]
-    if start is not None:
-        where.append("time >= %s")
-        params.append(start)
-    if end is not None:
-        where.append("time < %s")
-        params.append(end)
+    """(time, bid, ask, volume) rows ordered by time; without ``start`` the latest."""
+    sql, params = _ticks_sql(instrument, source, start, end)
     newest_first = start is None
-    sql = (
-        f"SELECT time, bid, ask, volume FROM marketdata_tick WHERE {' AND '.join(where)} "
-        f"ORDER BY time {'DESC' if newest_first else 'ASC'}"
-    )
+    sql += f" ORDER BY time {'DESC' if newest_first else 'ASC'}"
     if limit:
         sql += " LIMIT %s"
         params.append(limit)
@@ -137,21 +140,9 @@ def iter_ticks(
     *, instrument: Instrument, source: DataSource, start: datetime | None, end: datetime | None
 ) -> Iterator[tuple]:
     """Every tick in a range, streamed with a server-side cursor (for exports)."""
-    from django.db import transaction
-
+    sql, params = _ticks_sql(instrument, source, start, end)
     with transaction.atomic(), connection.chunked_cursor() as cursor:
-        where, params = ["instrument_id = %s", "source_id = %s"], [instrument.pk, source.pk]
-        if start is not None:
-            where.append("time >= %s")
-            params.append(start)
-        if end is not None:
-            where.append("time < %s")
-            params.append(end)
-        cursor.execute(
-            f"SELECT time, bid, ask, volume FROM marketdata_tick WHERE {' AND '.join(where)} "
-            "ORDER BY time",
-            params,
-        )
+        cursor.execute(f"{sql} ORDER BY time", params)
         while rows := cursor.fetchmany(5000):
             yield from rows
 

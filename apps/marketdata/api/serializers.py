@@ -61,7 +61,18 @@ class TickSerializer(serializers.Serializer):
     volume = serializers.CharField(allow_null=True)
 
 
-class SeriesQuerySerializer(serializers.Serializer):
+class FromToMixin:
+    """``from``/``to`` are the public parameter names (``from`` is a Python keyword)."""
+
+    def to_internal_value(self, data):
+        data = data.copy() if hasattr(data, "copy") else dict(data)
+        for public, internal in (("from", "start"), ("to", "end")):
+            if public in data and internal not in data:
+                data[internal] = data[public]
+        return super().to_internal_value(data)
+
+
+class SeriesQuerySerializer(FromToMixin, serializers.Serializer):
     symbol = serializers.CharField()
     source = serializers.CharField(required=False)
     start = serializers.DateTimeField(required=False)
@@ -70,14 +81,6 @@ class SeriesQuerySerializer(serializers.Serializer):
     format = serializers.ChoiceField(
         choices=["rows", "columns", "csv"], required=False, default="rows"
     )
-
-    def to_internal_value(self, data):
-        # ``from``/``to`` are the public names (``from`` is a Python keyword).
-        data = data.copy() if hasattr(data, "copy") else dict(data)
-        for public, internal in (("from", "start"), ("to", "end")):
-            if public in data and internal not in data:
-                data[internal] = data[public]
-        return super().to_internal_value(data)
 
     def validate(self, attrs):
         if attrs.get("start") and attrs.get("end") and attrs["end"] <= attrs["start"]:
@@ -89,19 +92,12 @@ class BarQuerySerializer(SeriesQuerySerializer):
     timeframe = serializers.ChoiceField(choices=Timeframe.choices)
 
 
-class GapQuerySerializer(serializers.Serializer):
+class GapQuerySerializer(FromToMixin, serializers.Serializer):
     symbol = serializers.CharField()
     timeframe = serializers.ChoiceField(choices=Timeframe.choices)
     source = serializers.CharField(required=False)
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
-
-    def to_internal_value(self, data):
-        data = data.copy() if hasattr(data, "copy") else dict(data)
-        for public, internal in (("from", "start"), ("to", "end")):
-            if public in data and internal not in data:
-                data[internal] = data[public]
-        return super().to_internal_value(data)
 
 
 class GapSerializer(serializers.Serializer):

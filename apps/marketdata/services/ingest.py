@@ -123,11 +123,14 @@ def _count_reasons(errors: list[RowError], reasons: np.ndarray) -> dict[str, int
     return counts
 
 
-def _dedupe_sorted(time_us: np.ndarray) -> np.ndarray:
-    """Mask keeping the first of equal timestamps in a sorted array."""
-    keep = np.ones(len(time_us), dtype=bool)
-    keep[1:] = time_us[1:] != time_us[:-1]
-    return keep
+def _sorted_unique(batch):
+    """The batch sorted by time keeping the first row of each timestamp, and
+    how many rows repeated a timestamp (duplicates within the batch)."""
+    if len(batch):
+        batch = batch.take(np.argsort(batch.time_us, kind="stable"))
+    keep = np.ones(len(batch), dtype=bool)
+    keep[1:] = batch.time_us[1:] != batch.time_us[:-1]
+    return batch.take(keep), int((~keep).sum())
 
 
 def _lock(instrument: Instrument, source: DataSource, kind: int) -> None:
@@ -217,12 +220,7 @@ def ticks_ingest(
     """Validate and store a batch of ticks for one instrument and source."""
     result = IngestResult()
     errors = list(batch.errors)
-    if len(batch):
-        order = np.argsort(batch.time_us, kind="stable")
-        batch = batch.take(order)
-    first_of_time = _dedupe_sorted(batch.time_us)
-    in_batch_duplicates = int((~first_of_time).sum())
-    batch = batch.take(first_of_time)
+    batch, in_batch_duplicates = _sorted_unique(batch)
     rules = rules or instrument_rules(instrument, source)
     with transaction.atomic():
         _lock(instrument, source, kind=1)
@@ -319,11 +317,7 @@ def bars_ingest(
     """Validate and store imported bars, then roll them up to larger timeframes."""
     result = IngestResult()
     errors = list(batch.errors)
-    if len(batch):
-        batch = batch.take(np.argsort(batch.time_us, kind="stable"))
-    first_of_time = _dedupe_sorted(batch.time_us)
-    in_batch_duplicates = int((~first_of_time).sum())
-    batch = batch.take(first_of_time)
+    batch, in_batch_duplicates = _sorted_unique(batch)
     rules = rules or instrument_rules(instrument)
     with transaction.atomic():
         _lock(instrument, source, kind=2)
