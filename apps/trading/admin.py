@@ -1,0 +1,142 @@
+from django.contrib import admin
+
+from apps.trading.models import Fill, LedgerEntry, Order, OrderEvent, Position, TradingAccount
+
+
+@admin.register(TradingAccount)
+class TradingAccountAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "owner",
+        "broker",
+        "currency",
+        "balance",
+        "leverage",
+        "mode",
+        "status",
+        "created_at",
+    ]
+    list_filter = ["broker", "mode", "status", "currency"]
+    search_fields = ["name", "owner__username"]
+    readonly_fields = [
+        "balance",
+        "created_at",
+        "updated_at",
+    ]  # balance moves only through the ledger
+    list_select_related = ["owner"]
+
+
+class OrderEventInline(admin.TabularInline):
+    model = OrderEvent
+    fields = ["time", "event", "from_status", "to_status", "actor", "correlation_id", "data"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "account",
+        "client_order_id",
+        "instrument",
+        "side",
+        "type",
+        "quantity",
+        "filled_quantity",
+        "price",
+        "stop_price",
+        "status",
+        "source",
+        "created_at",
+    ]
+    list_filter = ["status", "type", "side", "source", "time_in_force", "instrument"]
+    search_fields = ["client_order_id", "broker_order_id", "account__name"]
+    date_hierarchy = "created_at"
+    inlines = [OrderEventInline]
+    list_select_related = ["account", "instrument"]
+    readonly_fields = [
+        "filled_quantity",
+        "average_fill_price",
+        "status",
+        "broker_order_id",
+        "reject_code",
+        "reject_reason",
+        "created_at",
+        "updated_at",
+        "accepted_at",
+        "closed_at",
+    ]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Orders are changed by the trading services; a final order is history.
+        if obj is not None and obj.is_final:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Fill)
+class FillAdmin(admin.ModelAdmin):
+    list_display = [
+        "time",
+        "account",
+        "instrument",
+        "side",
+        "quantity",
+        "price",
+        "commission",
+        "swap",
+        "realized_pnl",
+        "broker_deal_id",
+    ]
+    list_filter = ["side", "instrument"]
+    search_fields = ["broker_deal_id", "order__client_order_id"]
+    date_hierarchy = "time"
+    list_select_related = ["account", "instrument"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Position)
+class PositionAdmin(admin.ModelAdmin):
+    list_display = [
+        "ticket",
+        "account",
+        "instrument",
+        "quantity",
+        "average_price",
+        "realized_pnl",
+        "opened_at",
+        "closed_at",
+    ]
+    list_filter = ["instrument", ("closed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["ticket", "broker_position_id", "account__name"]
+    list_select_related = ["account", "instrument"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(admin.ModelAdmin):
+    list_display = ["time", "account", "kind", "amount", "balance_after", "note"]
+    list_filter = ["kind"]
+    search_fields = ["account__name", "note"]
+    date_hierarchy = "time"
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
