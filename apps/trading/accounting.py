@@ -92,7 +92,11 @@ def pnl_quote_ccy(spec: Spec, quantity: Decimal, entry: Decimal, exit_: Decimal)
 
 
 def pnl(
-    spec: Spec, quantity: Decimal, entry: Decimal, exit_: Decimal, account_ccy: str,
+    spec: Spec,
+    quantity: Decimal,
+    entry: Decimal,
+    exit_: Decimal,
+    account_ccy: str,
     quotes: Mapping[str, Quote],
 ) -> Decimal:
     """P&L in the account currency."""
@@ -105,7 +109,10 @@ def mark_price(quantity: Decimal, quote: Quote) -> Decimal:
 
 
 def unrealized_pnl(
-    spec: Spec, quantity: Decimal, average_price: Decimal, account_ccy: str,
+    spec: Spec,
+    quantity: Decimal,
+    average_price: Decimal,
+    account_ccy: str,
     quotes: Mapping[str, Quote],
 ) -> Decimal:
     if quantity == 0:
@@ -115,7 +122,10 @@ def unrealized_pnl(
 
 
 def margin(
-    spec: Spec, quantity: Decimal, account_ccy: str, quotes: Mapping[str, Quote],
+    spec: Spec,
+    quantity: Decimal,
+    account_ccy: str,
+    quotes: Mapping[str, Quote],
     leverage: Decimal | None = None,
 ) -> Decimal:
     """Used margin in the account currency: |notional| in base × margin rate
@@ -128,8 +138,14 @@ def margin(
 
 
 def commission(
-    *, quantity: Decimal, price: Decimal, spec: Spec, account_ccy: str,
-    quotes: Mapping[str, Quote], per_lot: Decimal = ZERO, per_million: Decimal = ZERO,
+    *,
+    quantity: Decimal,
+    price: Decimal,
+    spec: Spec,
+    account_ccy: str,
+    quotes: Mapping[str, Quote],
+    per_lot: Decimal = ZERO,
+    per_million: Decimal = ZERO,
 ) -> Decimal:
     """Commission (positive = charged) per lot in the account currency, plus a
     rate per million of notional (notional in the quote currency, converted)."""
@@ -137,7 +153,9 @@ def commission(
     by_notional = ZERO
     if per_million:
         notional_quote = lots * spec.contract_size * price
-        by_notional = convert(notional_quote * per_million / Decimal(1_000_000), spec.quote, account_ccy, quotes)
+        by_notional = convert(
+            notional_quote * per_million / Decimal(1_000_000), spec.quote, account_ccy, quotes
+        )
     return money(lots * per_lot + by_notional)
 
 
@@ -148,7 +166,10 @@ def swap_nights(rollover_date: date) -> int:
 
 
 def swap(
-    spec: Spec, quantity: Decimal, rollover_date: date, account_ccy: str,
+    spec: Spec,
+    quantity: Decimal,
+    rollover_date: date,
+    account_ccy: str,
     quotes: Mapping[str, Quote],
 ) -> Decimal:
     """Swap credited (+) or charged (−) at a rollover, in the account currency.
@@ -156,7 +177,9 @@ def swap(
     ``rollover_date`` is the New York date of the 17:00 rollover.
     """
     points = spec.swap_long if quantity > 0 else spec.swap_short
-    amount_quote = abs(quantity) * spec.contract_size * spec.point * points * swap_nights(rollover_date)
+    amount_quote = (
+        abs(quantity) * spec.contract_size * spec.point * points * swap_nights(rollover_date)
+    )
     return convert(amount_quote, spec.quote, account_ccy, quotes)
 
 
@@ -172,7 +195,10 @@ class FillEffect:
 
 
 def apply_fill(
-    spec: Spec, quantity: Decimal, average_price: Decimal | None, fill_quantity: Decimal,
+    spec: Spec,
+    quantity: Decimal,
+    average_price: Decimal | None,
+    fill_quantity: Decimal,
     fill_price: Decimal,
 ) -> FillEffect:
     """A fill of ``fill_quantity`` signed lots at ``fill_price`` on a netting position."""
@@ -205,12 +231,18 @@ class Summary:
 
 
 def summary(
-    *, balance: Decimal, positions: list[tuple[Spec, Decimal, Decimal]], account_ccy: str,
-    quotes: Mapping[str, Quote], leverage: Decimal | None = None,
+    *,
+    balance: Decimal,
+    positions: list[tuple[Spec, Decimal, Decimal]],
+    account_ccy: str,
+    quotes: Mapping[str, Quote],
+    leverage: Decimal | None = None,
 ) -> Summary:
     """Account figures from ``(spec, signed lots, average price)`` positions."""
     open_pnl = sum((unrealized_pnl(s, q, p, account_ccy, quotes) for s, q, p in positions), ZERO)
     used = sum((margin(s, q, account_ccy, quotes, leverage) for s, q, _ in positions), ZERO)
     equity = money(balance + open_pnl)
     level = None if used == 0 else (equity / used * 100).quantize(Decimal("0.01"))
-    return Summary(money(balance), equity, money(used), money(equity - used), level, money(open_pnl))
+    return Summary(
+        money(balance), equity, money(used), money(equity - used), level, money(open_pnl)
+    )

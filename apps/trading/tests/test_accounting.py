@@ -14,8 +14,12 @@ from hypothesis import strategies as st
 
 from apps.trading import accounting as acc
 
-EURUSD = acc.Spec("EURUSD", "EUR", "USD", D(100000), D("0.00001"), D("0.033333"), D("-6.5"), D("1.2"))
-USDJPY = acc.Spec("USDJPY", "USD", "JPY", D(100000), D("0.001"), D("0.033333"), D("14.8"), D("-27.9"))
+EURUSD = acc.Spec(
+    "EURUSD", "EUR", "USD", D(100000), D("0.00001"), D("0.033333"), D("-6.5"), D("1.2")
+)
+USDJPY = acc.Spec(
+    "USDJPY", "USD", "JPY", D(100000), D("0.001"), D("0.033333"), D("14.8"), D("-27.9")
+)
 EURJPY = acc.Spec("EURJPY", "EUR", "JPY", D(100000), D("0.001"), D("0.05"), D("9.7"), D("-21.3"))
 QUOTES = {
     "EURUSD": acc.Quote(D("1.10000"), D("1.10010")),
@@ -80,11 +84,23 @@ def test_swap_with_the_wednesday_triple():
 
 
 def test_commission_per_lot_and_per_notional():
-    assert acc.commission(quantity=D("2.5"), price=D("1.1"), spec=EURUSD, account_ccy="USD",
-                          quotes=QUOTES, per_lot=D("3.50")) == D("8.75000000")
+    assert acc.commission(
+        quantity=D("2.5"),
+        price=D("1.1"),
+        spec=EURUSD,
+        account_ccy="USD",
+        quotes=QUOTES,
+        per_lot=D("3.50"),
+    ) == D("8.75000000")
     # 1 lot EURUSD at 1.1: notional 110,000 USD × 25 per million = 2.75 USD
-    assert acc.commission(quantity=D(1), price=D("1.1"), spec=EURUSD, account_ccy="USD",
-                          quotes=QUOTES, per_million=D(25)) == D("2.75000000")
+    assert acc.commission(
+        quantity=D(1),
+        price=D("1.1"),
+        spec=EURUSD,
+        account_ccy="USD",
+        quotes=QUOTES,
+        per_million=D(25),
+    ) == D("2.75000000")
 
 
 def test_netting_fills_scale_in_close_and_reverse():
@@ -94,12 +110,18 @@ def test_netting_fills_scale_in_close_and_reverse():
     assert (added.quantity, added.average_price) == (D(2), D("1.10100"))
     partial = acc.apply_fill(EURUSD, D(2), D("1.10100"), D("-0.5"), D("1.10300"))
     # 0.5 × 100,000 × 0.002 = 100 USD realised; the rest keeps its price
-    assert (partial.quantity, partial.average_price, partial.realized_quote) == (D("1.5"), D("1.10100"), D("100.00000"))
+    assert (partial.quantity, partial.average_price, partial.realized_quote) == (
+        D("1.5"),
+        D("1.10100"),
+        D("100.00000"),
+    )
     reversed_ = acc.apply_fill(EURUSD, D("1.5"), D("1.10100"), D("-2.5"), D("1.10000"))
     assert reversed_.quantity == D(-1) and reversed_.average_price == D("1.10000")
     assert reversed_.closed == D("1.5") and reversed_.realized_quote == D("-150.00000")
     flat = acc.apply_fill(EURUSD, D(-1), D("1.10000"), D(1), D("1.09000"))
-    assert flat.quantity == 0 and flat.average_price is None and flat.realized_quote == D("1000.00000")
+    assert (
+        flat.quantity == 0 and flat.average_price is None and flat.realized_quote == D("1000.00000")
+    )
 
 
 def test_account_summary():
@@ -128,8 +150,14 @@ def test_realised_plus_open_pnl_equals_the_sum_over_fills(fills, final_price):
     quantity, average, realized = D(0), None, D(0)
     for is_buy, size, price in fills:
         effect = acc.apply_fill(EURUSD, quantity, average, size if is_buy else -size, price)
-        quantity, average, realized = effect.quantity, effect.average_price, realized + effect.realized_quote
-    open_pnl = acc.pnl_quote_ccy(EURUSD, quantity, average or D(0), final_price) if quantity else D(0)
+        quantity, average, realized = (
+            effect.quantity,
+            effect.average_price,
+            realized + effect.realized_quote,
+        )
+    open_pnl = (
+        acc.pnl_quote_ccy(EURUSD, quantity, average or D(0), final_price) if quantity else D(0)
+    )
     expected = sum(
         acc.pnl_quote_ccy(EURUSD, size if is_buy else -size, price, final_price)
         for is_buy, size, price in fills
