@@ -15,3 +15,8 @@ class InvalidTransition(TradingError):
 class AccountNotActive(TradingError):
     code = "account_not_active"
     status_code = 409
+
+
+class InvalidOrder(TradingError):
+    code = "invalid_order"
+    status_code = 400

@@ -155,6 +155,10 @@ class Order(models.Model):
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.API)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
     cancel_requested = models.BooleanField(default=False)
+    # Paper broker book state (see apps.trading.matching): a stop that has
+    # triggered, and a limit resting in the book (fills at its price, maker).
+    triggered = models.BooleanField(default=False)
+    resting = models.BooleanField(default=False)
     reject_code = models.CharField(max_length=40, blank=True)
     reject_reason = models.CharField(max_length=300, blank=True)
     broker_order_id = models.CharField(max_length=64, blank=True)

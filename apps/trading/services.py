@@ -1,20 +1,24 @@
 """Writes of the trading domain.
 
-So far: accounts and their ledger, and the one place where an order changes
+Accounts and their ledger; order placement (validated, idempotent on the
+account's ``client_order_id``); and the one place where an order changes
 state (``order_transition``), which also writes the order's audit trail.
 """
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.marketdata.models import Instrument
 from apps.monitoring.context import get_request_id
 from apps.trading import states
 from apps.trading.accounting import money
-from apps.trading.errors import InvalidTransition
+from apps.trading.errors import AccountNotActive, InvalidOrder, InvalidTransition
 from apps.trading.models import LedgerEntry, Order, OrderEvent, TradingAccount
 
 
@@ -109,3 +113,161 @@ def order_transition(
     )
     order.__dict__.update({f: getattr(locked, f) for f in fields})
     return locked
+
+
+def _on_grid(value: Decimal, step: Decimal) -> bool:
+    return (value / step) == (value / step).to_integral_value()
+
+
+def order_validate(
+    *,
+    account: TradingAccount,
+    instrument: Instrument,
+    side: str,
+    type: str,
+    quantity: Decimal,
+    price: Decimal | None,
+    stop_price: Decimal | None,
+    time_in_force: str,
+    expire_at: datetime | None,
+    stop_loss: Decimal | None,
+    take_profit: Decimal | None,
+    trailing_stop: Decimal | None,
+) -> None:
+    """Refuse an order that cannot be right, with a message per field."""
+    if account.status != TradingAccount.Status.ACTIVE:
+        raise AccountNotActive(f"Account {account.name} is {account.status}.")
+    errors: dict[str, list[str]] = {}
+    if not instrument.enabled:
+        errors["symbol"] = [f"{instrument.symbol} is disabled."]
+    if side not in Order.Side.values:
+        errors["side"] = ["Use buy or sell."]
+    if quantity <= 0:
+        errors["quantity"] = ["Must be positive."]
+    elif quantity < instrument.lot_min or quantity > instrument.lot_max:
+        errors["quantity"] = [
+            f"{instrument.symbol} trades {instrument.lot_min} to {instrument.lot_max} lots."
+        ]
+    elif not _on_grid(quantity, instrument.lot_step):
+        errors["quantity"] = [f"Must be a multiple of {instrument.lot_step} lots."]
+    point = instrument.point
+    needs_price = type in (Order.Type.LIMIT, Order.Type.STOP_LIMIT)
+    needs_stop = type in (Order.Type.STOP, Order.Type.STOP_LIMIT)
+    for name, value, needed in (
+        ("price", price, needs_price),
+        ("stop_price", stop_price, needs_stop),
+    ):
+        if needed and value is None:
+            errors[name] = [f"Required for {type} orders."]
+        elif not needed and value is not None:
+            errors[name] = [f"Not used by {type} orders."]
+        elif value is not None and (value <= 0 or not _on_grid(value, point)):
+            errors[name] = [f"Must be a positive price with at most {instrument.digits} decimals."]
+    for name, value in (
+        ("stop_loss", stop_loss),
+        ("take_profit", take_profit),
+        ("trailing_stop", trailing_stop),
+    ):
+        if value is not None and (value <= 0 or not _on_grid(value, point)):
+            errors[name] = [f"Must be a positive price with at most {instrument.digits} decimals."]
+    if time_in_force == Order.TimeInForce.GTD:
+        if expire_at is None:
+            errors["expire_at"] = ["Required for GTD orders."]
+        elif expire_at <= timezone.now():
+            errors["expire_at"] = ["Must be in the future."]
+    elif expire_at is not None:
+        errors["expire_at"] = ["Only GTD orders expire."]
+    reference = price if price is not None else stop_price
+    if reference is not None and side in Order.Side.values:
+        below, above = (
+            (stop_loss, take_profit) if side == Order.Side.BUY else (take_profit, stop_loss)
+        )
+        if below is not None and below >= reference:
+            name = "stop_loss" if side == Order.Side.BUY else "take_profit"
+            errors[name] = [f"Must be below the entry price {reference} for a {side}."]
+        if above is not None and above <= reference:
+            name = "take_profit" if side == Order.Side.BUY else "stop_loss"
+            errors[name] = [f"Must be above the entry price {reference} for a {side}."]
+    if errors:
+        raise InvalidOrder("The order is not valid.", fields=errors)
+
+
+def order_place(
+    *,
+    account: TradingAccount,
+    instrument: Instrument,
+    side: str,
+    type: str,
+    quantity: Decimal,
+    price: Decimal | None = None,
+    stop_price: Decimal | None = None,
+    time_in_force: str = Order.TimeInForce.GTC,
+    expire_at: datetime | None = None,
+    stop_loss: Decimal | None = None,
+    take_profit: Decimal | None = None,
+    trailing_stop: Decimal | None = None,
+    client_order_id: str | None = None,
+    source: str = Order.Source.API,
+    user=None,
+) -> tuple[Order, bool]:
+    """Place an order; returns ``(order, created)``.
+
+    A ``client_order_id`` already used on the account returns the existing
+    order (``created`` False) — also when duplicates race: the database's
+    unique constraint decides, and the loser reads the winner's row.
+    """
+    if client_order_id:
+        existing = Order.objects.filter(account=account, client_order_id=client_order_id).first()
+        if existing is not None:
+            return existing, False
+    order_validate(
+        account=account,
+        instrument=instrument,
+        side=side,
+        type=type,
+        quantity=quantity,
+        price=price,
+        stop_price=stop_price,
+        time_in_force=time_in_force,
+        expire_at=expire_at,
+        stop_loss=stop_loss,
+        take_profit=take_profit,
+        trailing_stop=trailing_stop,
+    )
+    order = Order(
+        account=account,
+        client_order_id=client_order_id or uuid.uuid4().hex,
+        instrument=instrument,
+        side=side,
+        type=type,
+        quantity=quantity,
+        price=price,
+        stop_price=stop_price,
+        time_in_force=time_in_force,
+        expire_at=expire_at,
+        stop_loss=stop_loss,
+        take_profit=take_profit,
+        trailing_stop=trailing_stop,
+        source=source,
+        created_by=user,
+    )
+    try:
+        with transaction.atomic():
+            order.save()
+            actor = f"user:{user.username}" if user is not None else source
+            OrderEvent.objects.create(
+                order=order,
+                event="submitted",
+                to_status=order.status,
+                actor=actor,
+                correlation_id=get_request_id() or "",
+                data={"source": source},
+            )
+    except IntegrityError:
+        existing = Order.objects.filter(
+            account=account, client_order_id=order.client_order_id
+        ).first()
+        if existing is None:
+            raise
+        return existing, False
+    return order, True
