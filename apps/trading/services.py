@@ -16,10 +16,11 @@ from django.utils import timezone
 
 from apps.marketdata.models import Instrument
 from apps.monitoring.context import get_request_id
-from apps.trading import states
+from apps.trading import accounting, states
 from apps.trading.accounting import money
 from apps.trading.errors import AccountNotActive, InvalidOrder, InvalidTransition
-from apps.trading.models import LedgerEntry, Order, OrderEvent, TradingAccount
+from apps.trading.models import Fill, LedgerEntry, Order, OrderEvent, Position, TradingAccount
+from apps.trading.selectors import live_quotes, spec_of
 
 
 @transaction.atomic
@@ -271,3 +272,121 @@ def order_place(
             raise
         return existing, False
     return order, True
+
+
+class FillError(InvalidOrder):
+    code = "invalid_fill"
+
+
+def _position_for(order: Order, account: TradingAccount) -> Position:
+    """The position a fill of ``order`` books into (locked)."""
+    if order.position_id is not None:
+        return Position.objects.select_for_update().get(pk=order.position_id)
+    if account.mode == TradingAccount.Mode.NETTING:
+        position = (
+            Position.objects.select_for_update()
+            .filter(
+                account=account, instrument=order.instrument, closed_at__isnull=True, netting=True
+            )
+            .first()
+        )
+        if position is not None:
+            return position
+    return Position.objects.create(
+        account=account,
+        instrument=order.instrument,
+        netting=account.mode == TradingAccount.Mode.NETTING,
+    )
+
+
+@transaction.atomic
+def fill_apply(
+    *,
+    order: Order,
+    quantity: Decimal,
+    price: Decimal,
+    time: datetime,
+    broker_deal_id: str,
+    commission: Decimal | None = None,
+    swap: Decimal = Decimal("0"),
+    quotes: dict | None = None,
+    actor: str = "broker",
+) -> Fill:
+    """Book a fill: order progress, position, realised P&L, commission and
+    balance, all in one transaction. A deal already booked (same broker deal
+    id on the account) is returned as it is: delivering a fill twice is safe."""
+    account = TradingAccount.objects.select_for_update().get(pk=order.account_id)
+    existing = Fill.objects.filter(account=account, broker_deal_id=broker_deal_id).first()
+    if existing is not None:
+        return existing
+    locked = Order.objects.select_for_update().get(pk=order.pk)
+    if quantity <= 0 or quantity > locked.quantity - locked.filled_quantity:
+        raise FillError(
+            f"A fill of {quantity} lots does not fit order {locked.client_order_id} "
+            f"({locked.filled_quantity} of {locked.quantity} filled)."
+        )
+    instrument = locked.instrument
+    spec = spec_of(instrument)
+    quotes = quotes if quotes is not None else live_quotes()
+    signed = quantity if locked.side == Order.Side.BUY else -quantity
+    position = _position_for(locked, account)
+    effect = accounting.apply_fill(spec, position.quantity, position.average_price, signed, price)
+    realized = accounting.convert(effect.realized_quote, spec.quote, account.currency, quotes)
+    if commission is None:
+        commission = accounting.commission(
+            quantity=quantity,
+            price=price,
+            spec=spec,
+            account_ccy=account.currency,
+            quotes=quotes,
+            per_lot=account.commission_per_lot,
+            per_million=account.commission_per_million,
+        )
+    position.quantity = effect.quantity
+    position.average_price = effect.average_price
+    position.realized_pnl = money(position.realized_pnl + realized)
+    position.commission = money(position.commission + commission)
+    position.swap = money(position.swap + swap)
+    if effect.quantity == 0:
+        position.closed_at = time
+    position.save()
+    fill = Fill.objects.create(
+        order=locked,
+        account=account,
+        position=position,
+        instrument=instrument,
+        side=locked.side,
+        quantity=quantity,
+        price=price,
+        commission=commission,
+        swap=swap,
+        realized_pnl=realized,
+        broker_deal_id=broker_deal_id,
+        time=time,
+    )
+    for kind, amount in (
+        (LedgerEntry.Kind.REALIZED_PNL, realized),
+        (LedgerEntry.Kind.COMMISSION, -commission),
+        (LedgerEntry.Kind.SWAP, swap),
+    ):
+        if amount:
+            ledger_post(account=account, kind=kind, amount=amount, fill=fill, position=position)
+    filled = locked.filled_quantity + quantity
+    previous_value = (locked.average_fill_price or Decimal(0)) * locked.filled_quantity
+    locked.average_fill_price = ((previous_value + price * quantity) / filled).quantize(
+        accounting.PRICE
+    )
+    locked.filled_quantity = filled
+    locked.save(update_fields=["filled_quantity", "average_fill_price", "updated_at"])
+    target = Order.Status.FILLED if filled == locked.quantity else Order.Status.PARTIALLY_FILLED
+    order_transition(
+        order=locked,
+        to_status=target,
+        actor=actor,
+        event="fill",
+        data={"deal": broker_deal_id, "quantity": str(quantity), "price": str(price)},
+    )
+    order.__dict__.update(
+        status=target, filled_quantity=filled, average_fill_price=locked.average_fill_price
+    )
+    return fill

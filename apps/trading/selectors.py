@@ -1,0 +1,50 @@
+"""Reads of the trading domain."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from apps.marketdata import live
+from apps.marketdata.models import Instrument
+from apps.trading.accounting import Quote, Spec
+from apps.trading.models import Order, Position, TradingAccount
+
+
+def spec_of(instrument: Instrument) -> Spec:
+    return Spec(
+        symbol=instrument.symbol,
+        base=instrument.base_currency,
+        quote=instrument.quote_currency,
+        contract_size=instrument.contract_size,
+        point=instrument.point,
+        margin_rate=instrument.margin_rate,
+        swap_long=instrument.swap_long,
+        swap_short=instrument.swap_short,
+    )
+
+
+def live_quotes(symbols: list[str] | None = None) -> dict[str, Quote]:
+    """Latest quotes from the live cache, for marks and currency conversion."""
+    if symbols is None:
+        symbols = list(Instrument.objects.filter(enabled=True).values_list("symbol", flat=True))
+    out = {}
+    for symbol, quote in zip(symbols, live.quotes_get(symbols), strict=True):
+        if quote and quote.get("bid") and quote.get("ask"):
+            out[symbol] = Quote(Decimal(quote["bid"]), Decimal(quote["ask"]))
+    return out
+
+
+def accounts_for(user) -> QuerySet[TradingAccount]:
+    """The accounts a user may see: their own; operators see all."""
+    qs = TradingAccount.objects.select_related("owner")
+    return qs if user.has_perm("accounts.operate") else qs.filter(owner=user)
+
+
+def open_positions(account: TradingAccount) -> QuerySet[Position]:
+    return account.positions.filter(closed_at__isnull=True).select_related("instrument")
+
+
+def working_orders(account: TradingAccount) -> QuerySet[Order]:
+    return account.orders.exclude(status__in=Order.FINAL)
