@@ -10,6 +10,7 @@ from fxsite.views import api_not_found, frontend_index
 api_v1 = [
     path("", include("apps.accounts.api.urls")),
     path("marketdata/", include("apps.marketdata.api.urls")),
+    path("trading/", include("apps.trading.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
 ]
 

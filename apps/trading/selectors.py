@@ -48,3 +48,60 @@ def open_positions(account: TradingAccount) -> QuerySet[Position]:
 
 def working_orders(account: TradingAccount) -> QuerySet[Order]:
     return account.orders.exclude(status__in=Order.FINAL)
+
+
+def account_summary(account: TradingAccount, quotes: dict[str, Quote] | None = None) -> dict:
+    """Balance, equity, margin, free margin, margin level and open P&L from live quotes."""
+    from apps.trading import accounting
+
+    quotes = quotes if quotes is not None else live_quotes()
+    positions = [
+        (spec_of(p.instrument), p.quantity, p.average_price)
+        for p in open_positions(account)
+        if p.instrument.symbol in quotes
+    ]
+    result = accounting.summary(
+        balance=account.balance,
+        positions=positions,
+        account_ccy=account.currency,
+        quotes=quotes,
+        leverage=account.leverage,
+    )
+    return {
+        "equity": f"{result.equity:f}",
+        "margin": f"{result.margin:f}",
+        "free_margin": f"{result.free_margin:f}",
+        "margin_level": None if result.margin_level is None else f"{result.margin_level:f}",
+        "open_pnl": f"{result.unrealized_pnl:f}",
+    }
+
+
+def position_unrealized(position: Position, quotes: dict[str, Quote]) -> str | None:
+    from apps.trading import accounting
+
+    if position.closed_at is not None or position.instrument.symbol not in quotes:
+        return None
+    value = accounting.unrealized_pnl(
+        spec_of(position.instrument),
+        position.quantity,
+        position.average_price,
+        position.account.currency,
+        quotes,
+    )
+    return f"{value:f}"
+
+
+def orders_for(user) -> QuerySet[Order]:
+    return Order.objects.filter(account__in=accounts_for(user)).select_related("instrument")
+
+
+def fills_for(user):
+    from apps.trading.models import Fill
+
+    return Fill.objects.filter(account__in=accounts_for(user)).select_related("instrument")
+
+
+def positions_for(user) -> QuerySet[Position]:
+    return Position.objects.filter(account__in=accounts_for(user)).select_related(
+        "instrument", "account"
+    )

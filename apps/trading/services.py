@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from apps.marketdata.models import Instrument
 from apps.monitoring.context import get_request_id
-from apps.trading import accounting, states
+from apps.trading import accounting, events, states
 from apps.trading.accounting import money
 from apps.trading.errors import AccountNotActive, InvalidOrder, InvalidTransition
 from apps.trading.models import Fill, LedgerEntry, Order, OrderEvent, Position, TradingAccount
@@ -113,6 +113,7 @@ def order_transition(
         data=data or {},
     )
     order.__dict__.update({f: getattr(locked, f) for f in fields})
+    events.publish(locked.account.owner_id, "order", events.order_data(locked))
     return locked
 
 
@@ -210,6 +211,7 @@ def order_place(
     client_order_id: str | None = None,
     source: str = Order.Source.API,
     user=None,
+    position: Position | None = None,
 ) -> tuple[Order, bool]:
     """Place an order; returns ``(order, created)``.
 
@@ -251,6 +253,8 @@ def order_place(
         trailing_stop=trailing_stop,
         source=source,
         created_by=user,
+        position=position,
+        role=Order.Role.CLOSE if position is not None else Order.Role.ENTRY,
     )
     try:
         with transaction.atomic():
@@ -271,6 +275,10 @@ def order_place(
         if existing is None:
             raise
         return existing, False
+    from apps.trading.tasks import execute_order
+
+    transaction.on_commit(lambda: execute_order.delay(order.pk))
+    events.publish(account.owner_id, "order", events.order_data(order))
     return order, True
 
 
@@ -389,4 +397,48 @@ def fill_apply(
     order.__dict__.update(
         status=target, filled_quantity=filled, average_fill_price=locked.average_fill_price
     )
+    events.publish(account.owner_id, "fill", events.fill_data(fill))
+    events.publish(account.owner_id, "position", events.position_data(position))
+    events.publish(account.owner_id, "account", {"id": account.pk, "balance": str(account.balance)})
     return fill
+
+
+def position_close(*, position: Position, user=None, source: str = Order.Source.API) -> Order:
+    """Close a position with an opposite market order for its whole size."""
+    position = Position.objects.select_related("account", "instrument").get(pk=position.pk)
+    if position.closed_at is not None or position.quantity == 0:
+        raise InvalidOrder("This position is already closed.", code="position_closed")
+    order, _ = order_place(
+        account=position.account,
+        instrument=position.instrument,
+        side=Order.Side.SELL if position.quantity > 0 else Order.Side.BUY,
+        type=Order.Type.MARKET,
+        quantity=abs(position.quantity),
+        client_order_id=f"close-{position.ticket.hex[:20]}-{position.updated_at:%H%M%S%f}",
+        source=source,
+        user=user,
+        position=position,
+    )
+    return order
+
+
+def positions_close_all(*, account: TradingAccount, user=None) -> list[Order]:
+    return [
+        position_close(position=p, user=user)
+        for p in account.positions.filter(closed_at__isnull=True).exclude(quantity=0)
+    ]
+
+
+@transaction.atomic
+def order_cancel(*, order: Order, user=None) -> Order:
+    """Cancel a working order (on the paper broker at once)."""
+    locked = Order.objects.select_for_update().get(pk=order.pk)
+    if not states.can_cancel(locked.status):
+        raise InvalidTransition(
+            f"Order {locked.client_order_id} is {locked.status} and cannot be cancelled.",
+            extra={"status": locked.status},
+        )
+    actor = f"user:{user.username}" if user is not None else "system"
+    return order_transition(
+        order=locked, to_status=Order.Status.CANCELLED, actor=actor, event="cancel"
+    )

@@ -1,0 +1,121 @@
+"""Trading API: accounts with live figures, orders, fills and positions.
+
+A user only ever sees and acts on their own accounts; operators see all.
+"""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from apps.accounts.permissions import IsTrader
+from apps.marketdata.selectors import instrument_get
+from apps.trading import selectors, services
+from apps.trading.api import serializers as s
+
+
+class AccountViewSet(viewsets.ReadOnlyModelViewSet):
+    """Trading accounts with balance, equity, margin, free margin, margin level and open P&L."""
+
+    serializer_class = s.AccountSerializer
+    filterset_fields = ["broker", "status", "currency"]
+
+    def get_queryset(self):
+        return selectors.accounts_for(self.request.user)
+
+    def get_serializer(self, *args, **kwargs):
+        quotes = selectors.live_quotes()
+        instances = args[0] if args else None
+        for account in (
+            instances if isinstance(instances, list | tuple) else [instances] if instances else []
+        ):
+            for key, value in selectors.account_summary(account, quotes).items():
+                setattr(account, key, value)
+        return super().get_serializer(*args, **kwargs)
+
+    @extend_schema(request=None, responses=s.OrderSerializer(many=True))
+    @action(detail=True, methods=["post"], url_path="close-all", permission_classes=[IsTrader])
+    def close_all(self, request, pk=None):
+        """Close every open position of the account with market orders."""
+        orders = services.positions_close_all(account=self.get_object(), user=request.user)
+        return Response(s.OrderSerializer(orders, many=True).data, status=status.HTTP_202_ACCEPTED)
+
+
+class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Place orders (idempotent on ``client_order_id``), list, inspect their events, cancel."""
+
+    filterset_fields = ["account", "status", "side", "type", "source", "instrument__symbol"]
+
+    def get_queryset(self):
+        return selectors.orders_for(self.request.user)
+
+    def get_serializer_class(self):
+        return s.OrderDetailSerializer if self.action == "retrieve" else s.OrderSerializer
+
+    def get_permissions(self):
+        if self.action in ("create", "cancel"):
+            return [IsTrader()]
+        return super().get_permissions()
+
+    @extend_schema(
+        request=s.OrderPlaceSerializer, responses={201: s.OrderSerializer, 200: s.OrderSerializer}
+    )
+    def create(self, request):
+        data = s.OrderPlaceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = dict(data.validated_data)
+        account = get_object_or_404(selectors.accounts_for(request.user), pk=v.pop("account"))
+        if account.owner_id != request.user.pk:
+            raise serializers.ValidationError(
+                {"account": ["You can only trade your own accounts."]}
+            )
+        order, created = services.order_place(
+            account=account, instrument=instrument_get(v.pop("symbol")), user=request.user, **v
+        )
+        return Response(
+            s.OrderSerializer(order).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(request=None, responses=s.OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        order = services.order_cancel(order=self.get_object(), user=request.user)
+        return Response(s.OrderSerializer(order).data, status=status.HTTP_202_ACCEPTED)
+
+
+class FillViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.FillSerializer
+    filterset_fields = ["account", "order", "side", "instrument__symbol"]
+
+    def get_queryset(self):
+        return selectors.fills_for(self.request.user)
+
+
+class PositionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Positions with live unrealised P&L; open ones by default (``?closed=true`` for history)."""
+
+    serializer_class = s.PositionSerializer
+    filterset_fields = ["account", "instrument__symbol"]
+
+    def get_queryset(self):
+        qs = selectors.positions_for(self.request.user)
+        if self.request.query_params.get("closed", "false").lower() != "true":
+            qs = qs.filter(closed_at__isnull=True)
+        return qs
+
+    def get_serializer(self, *args, **kwargs):
+        quotes = selectors.live_quotes()
+        instances = args[0] if args else None
+        for position in (
+            instances if isinstance(instances, list | tuple) else [instances] if instances else []
+        ):
+            position.unrealized_pnl = selectors.position_unrealized(position, quotes)
+        return super().get_serializer(*args, **kwargs)
+
+    @extend_schema(request=None, responses={202: s.OrderSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[IsTrader])
+    def close(self, request, pk=None):
+        order = services.position_close(position=self.get_object(), user=request.user)
+        return Response(s.OrderSerializer(order).data, status=status.HTTP_202_ACCEPTED)

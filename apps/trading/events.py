@@ -1,0 +1,71 @@
+"""Live trading events: pushed to ``/ws/trading/`` after the transaction commits.
+
+Each user's sockets join ``trading.user.<id>``; nothing is ever sent to a
+group other than the account owner's.
+"""
+
+from __future__ import annotations
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+
+def user_group(user_id: int) -> str:
+    return f"trading.user.{user_id}"
+
+
+def publish(user_id: int, kind: str, data: dict) -> None:
+    """Send ``{"type": kind, ...data}`` to the user's sockets once committed."""
+    message = {"type": "trading.event", "event": {"type": kind, **data}}
+
+    def send() -> None:
+        async_to_sync(get_channel_layer().group_send)(user_group(user_id), message)
+
+    transaction.on_commit(send)
+
+
+def order_data(order) -> dict:
+    return {
+        "id": order.pk,
+        "account": order.account_id,
+        "client_order_id": order.client_order_id,
+        "symbol": order.instrument.symbol,
+        "side": order.side,
+        "type": order.type,
+        "quantity": str(order.quantity),
+        "filled_quantity": str(order.filled_quantity),
+        "price": None if order.price is None else str(order.price),
+        "stop_price": None if order.stop_price is None else str(order.stop_price),
+        "status": order.status,
+        "reject_code": order.reject_code,
+        "reject_reason": order.reject_reason,
+    }
+
+
+def fill_data(fill) -> dict:
+    return {
+        "id": fill.pk,
+        "account": fill.account_id,
+        "order": fill.order_id,
+        "symbol": fill.instrument.symbol,
+        "side": fill.side,
+        "quantity": str(fill.quantity),
+        "price": str(fill.price),
+        "commission": str(fill.commission),
+        "swap": str(fill.swap),
+        "realized_pnl": str(fill.realized_pnl),
+        "time": fill.time.isoformat().replace("+00:00", "Z"),
+    }
+
+
+def position_data(position) -> dict:
+    return {
+        "id": position.pk,
+        "account": position.account_id,
+        "symbol": position.instrument.symbol,
+        "quantity": str(position.quantity),
+        "average_price": None if position.average_price is None else str(position.average_price),
+        "realized_pnl": str(position.realized_pnl),
+        "closed": position.closed_at is not None,
+    }

@@ -1,0 +1,37 @@
+"""Execution tasks: thin, idempotent, on the ``execution`` queue."""
+
+from celery import shared_task
+from django.db import transaction
+
+from apps.trading import services
+from apps.trading.brokers import paper
+from apps.trading.models import Order, TradingAccount
+
+
+@shared_task(name="apps.trading.tasks.execute_order", acks_late=True, max_retries=5)
+def execute_order(order_id: int) -> str:
+    """Send a new order to its broker. Safe to run twice: only an order still
+    ``new`` (checked under a row lock) is sent."""
+    with transaction.atomic():
+        order = (
+            Order.objects.select_for_update()
+            .select_related("account", "instrument")
+            .filter(pk=order_id)
+            .first()
+        )
+        if order is None:
+            return "missing"
+        if order.status != Order.Status.NEW:
+            return order.status
+        if order.account.broker == TradingAccount.Broker.PAPER:
+            paper.submit(order)
+        else:
+            services.order_transition(
+                order=order,
+                to_status=Order.Status.REJECTED,
+                actor="system",
+                reject_code="BROKER_UNAVAILABLE",
+                reject_reason="Orders for MetaTrader 5 accounts are not executed yet on this platform.",
+            )
+        order.refresh_from_db()
+        return order.status

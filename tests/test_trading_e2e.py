@@ -1,0 +1,82 @@
+"""Trading end to end on a paper account: REST → worker → fills on /ws/trading/."""
+
+import asyncio
+import json
+from decimal import Decimal
+
+import httpx
+import pytest
+import websockets
+
+from apps.accounts import services as account_services
+from apps.accounts.tests.factories import UserFactory
+from apps.marketdata import live
+from apps.trading import services as trading
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _quote(bid: str, ask: str, ts: int) -> None:
+    live.quote_store({"symbol": "EURUSD", "bid": bid, "ask": ask, "time": "2024-01-02T10:00:00Z",
+                      "ts": ts, "source": "test", "simulated": True})
+
+
+def test_market_orders_fill_on_paper_and_arrive_live(daphne_server, celery_worker):
+    trader = UserFactory(username="paper-trader", roles=["trader"])
+    other = UserFactory(username="other-trader", roles=["trader"])
+    account = trading.account_open(owner=trader, name="Paper", deposit=Decimal("100000"))
+    trading.account_open(owner=other, name="Theirs", deposit=Decimal("5000"))
+    token = account_services.token_pair_for(user=trader)["access"]
+    other_token = account_services.token_pair_for(user=other)["access"]
+    headers = {"Authorization": f"Bearer {token}"}
+    base = daphne_server.base_url
+    _quote("1.10000", "1.10010", 1_900_000_000_000)
+
+    async def scenario():
+        async with websockets.connect(f"{daphne_server.ws_url}/ws/trading/?token={token}") as ws, \
+                websockets.connect(f"{daphne_server.ws_url}/ws/trading/?token={other_token}") as spy:
+            assert json.loads(await ws.recv())["type"] == "welcome"
+            assert json.loads(await spy.recv())["type"] == "welcome"
+            body = {"account": account.pk, "symbol": "EURUSD", "side": "buy", "type": "market",
+                    "quantity": "1.00", "client_order_id": "e2e-1"}
+            async with httpx.AsyncClient() as client:
+                placed = await client.post(f"{base}/api/v1/trading/orders/", json=body, headers=headers)
+                assert placed.status_code == 201, placed.text
+                again = await client.post(f"{base}/api/v1/trading/orders/", json=body, headers=headers)
+                assert again.status_code == 200 and again.json()["id"] == placed.json()["id"]
+            seen = {}
+            while "fill" not in seen or "position" not in seen:
+                message = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                seen[message["type"]] = message
+            assert Decimal(seen["fill"]["price"]) == Decimal("1.10010")  # bought at the ask
+            assert Decimal(seen["fill"]["quantity"]) == 1
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(spy.recv(), 1)  # nothing of another user's
+            return seen
+
+    seen = asyncio.run(scenario())
+    positions = httpx.get(f"{base}/api/v1/trading/positions/", headers=headers).json()["results"]
+    assert len(positions) == 1 and Decimal(positions[0]["quantity"]) == 1
+    assert positions[0]["id"] == seen["position"]["id"]
+    _quote("1.10110", "1.10120", 1_900_000_001_000)
+    closed = httpx.post(f"{base}/api/v1/trading/positions/{positions[0]['id']}/close/", headers=headers)
+    assert closed.status_code == 202, closed.text
+
+    def balance():
+        return httpx.get(f"{base}/api/v1/trading/accounts/{account.pk}/", headers=headers).json()
+
+    import time
+
+    for _ in range(100):
+        if balance()["balance"] != "100000.00000000":
+            break
+        time.sleep(0.2)
+    summary = balance()
+    # Bought at the ask 1.10010, sold at the bid 1.10110: 100,000 × 0.00100 = 100 USD
+    assert summary["balance"] == "100100.00000000" and summary["margin"] == "0.00000000"
+    assert httpx.get(f"{base}/api/v1/trading/positions/", headers=headers).json()["count"] == 0
+    fills = httpx.get(f"{base}/api/v1/trading/fills/", headers=headers).json()
+    assert fills["count"] == 2
+    other_headers = {"Authorization": f"Bearer {other_token}"}
+    assert httpx.get(f"{base}/api/v1/trading/fills/", headers=other_headers).json()["count"] == 0
+    assert httpx.get(f"{base}/api/v1/trading/accounts/{account.pk}/", headers=other_headers).status_code == 404
