@@ -400,11 +400,11 @@ class MatchingEngine:
             price, liquidity = order.price, MAKER
         else:
             taker = self._taker_price(order, quote)
-            price = min(taker, order.price) if order.side == BUY else max(taker, order.price)
+            price = taker
             liquidity = TAKER
 
         remaining = order.remaining
-        quantity = remaining if self._cap is None else self._cap
+        quantity = remaining if self._cap is None else min(remaining, self._cap)
         if order.time_in_force == FOK and quantity < remaining:
             self._close(order, CANCELLED, FOK_NOT_FILLABLE, transitions)
             return

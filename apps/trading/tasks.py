@@ -35,3 +35,23 @@ def execute_order(order_id: int) -> str:
             )
         order.refresh_from_db()
         return order.status
+
+
+@shared_task(name="apps.trading.tasks.paper_match", acks_late=True, ignore_result=True)
+def paper_match(instrument_id: int, source_id: int, first_us: int, last_us: int) -> int:
+    """Trigger and fill resting paper orders from newly stored ticks."""
+    return paper.match_ticks(
+        instrument_id=instrument_id, source_id=source_id, first_us=first_us, last_us=last_us
+    )
+
+
+@shared_task(name="apps.trading.tasks.paper_refresh_working", ignore_result=True, expires=25)
+def paper_refresh_working() -> None:
+    paper.refresh_working()
+
+
+def on_ticks_stored(sender, instrument_id, source_id, first_us, last_us, **kwargs) -> None:
+    """Receiver of ``marketdata.signals.ticks_stored``: only enqueues, and only
+    for instruments with working paper orders."""
+    if paper.has_working(instrument_id):
+        paper_match.delay(instrument_id, source_id, first_us, last_us)

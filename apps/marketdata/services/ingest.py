@@ -25,6 +25,7 @@ from apps.marketdata.calendar import WeeklySession
 from apps.marketdata.models import DataSource, IngestionRun, Instrument, MarketHoliday, RejectedRow
 from apps.marketdata.services import bars as bar_services
 from apps.marketdata.services.partitions import ensure_tick_partitions
+from apps.marketdata.signals import ticks_stored
 from apps.marketdata.validation import REASON_MESSAGES, Rules, validate_bars, validate_ticks
 
 US = 1_000_000
@@ -288,6 +289,13 @@ def ticks_ingest(
         )
         if result.accepted and source.is_live:
             DataSource.objects.filter(pk=source.pk).update(last_tick_at=to_datetime(result.last_us))
+            stored = {
+                "instrument_id": instrument.pk,
+                "source_id": source.pk,
+                "first_us": result.first_us,
+                "last_us": result.last_us,
+            }
+            transaction.on_commit(lambda: ticks_stored.send(sender=DataSource, **stored))
         if publish:
             to_publish = (
                 (valid.time_us, bid_units, ask_units)

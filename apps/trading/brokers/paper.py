@@ -90,3 +90,101 @@ def submit(order: Order) -> None:
         paper, current_quote(order), _time.time_ns() // 1000
     )
     book(order, paper, result)
+    if not paper.terminal:
+        mark_working(order.instrument_id)
+
+
+# --- resting orders, triggered by the live ticks ---------------------------
+
+WORKING = (Order.Status.ACCEPTED, Order.Status.PARTIALLY_FILLED)
+
+
+def _working_key() -> str:
+    return f"{live.prefix()}:paper:instruments"
+
+
+def mark_working(instrument_id: int) -> None:
+    """Remember that this instrument has working paper orders (ticks matter)."""
+    live.client().sadd(_working_key(), instrument_id)
+
+
+def has_working(instrument_id: int) -> bool:
+    return bool(live.client().sismember(_working_key(), instrument_id))
+
+
+def refresh_working() -> set[int]:
+    """Rebuild the set of instruments with working paper orders from the database."""
+    ids = set(
+        Order.objects.filter(status__in=WORKING, account__broker=TradingAccount.Broker.PAPER)
+        .values_list("instrument_id", flat=True)
+        .distinct()
+    )
+    pipe = live.client().pipeline()
+    pipe.delete(_working_key())
+    if ids:
+        pipe.sadd(_working_key(), *ids)
+    pipe.execute()
+    return ids
+
+
+def match_ticks(*, instrument_id: int, source_id: int, first_us: int, last_us: int) -> int:
+    """Run the working paper orders of an instrument against stored ticks in
+    [first, last]; returns the number of executions. Orders are row-locked, so
+    concurrent runs serialise and never fill an order twice."""
+    from django.db import transaction
+
+    from apps.marketdata.models import DataSource
+    from apps.marketdata.selectors import ticks_rows
+    from apps.marketdata.services.ingest import to_datetime
+
+    with transaction.atomic():
+        orders = list(
+            Order.objects.select_for_update()
+            .filter(
+                instrument_id=instrument_id,
+                status__in=WORKING,
+                account__broker=TradingAccount.Broker.PAPER,
+            )
+            .select_related("account", "instrument")
+            .order_by("created_at", "id")
+        )
+        if not orders:
+            live.client().srem(_working_key(), instrument_id)
+            return 0
+        rows = ticks_rows(
+            instrument=orders[0].instrument,
+            source=DataSource.objects.get(pk=source_id),
+            start=to_datetime(first_us),
+            end=to_datetime(last_us + 1),
+            limit=None,
+        )
+        by_account: dict[int, list[Order]] = {}
+        for order in orders:
+            by_account.setdefault(order.account_id, []).append(order)
+        executions = 0
+        for account_orders in by_account.values():
+            engine = engine_for(account_orders[0].account, account_orders[0])
+            papers = {str(o.pk): to_paper(o) for o in account_orders}
+            rows_by_id = {str(o.pk): o for o in account_orders}
+            for time, bid, ask, _ in rows:
+                quote = matching.Quote(int(time.timestamp() * 1_000_000), bid, ask)
+                live_papers = [p for p in papers.values() if not p.terminal]
+                if not live_papers:
+                    break
+                done, transitions = engine.on_quote(live_papers, quote)
+                for order_id, paper in papers.items():
+                    mine = (
+                        [e for e in done if e.order_id == order_id],
+                        [t for t in transitions if t.order_id == order_id],
+                    )
+                    if mine[0] or mine[1]:
+                        book(rows_by_id[order_id], paper, mine)
+                        executions += len(mine[0])
+            for order_id, paper in papers.items():
+                order = rows_by_id[order_id]
+                if (order.triggered, order.resting) != (paper.triggered, paper.resting):
+                    Order.objects.filter(pk=order.pk).update(
+                        triggered=paper.triggered, resting=paper.resting
+                    )
+                    order.triggered, order.resting = paper.triggered, paper.resting
+        return executions

@@ -27,8 +27,12 @@ def account(trader):
 
 def order(account, symbol="EURUSD", side="buy", quantity="1", **kw) -> Order:
     placed, _ = services.order_place(
-        account=account, instrument=Instrument.objects.get(symbol=symbol), side=side,
-        type="market", quantity=D(quantity), **kw,
+        account=account,
+        instrument=Instrument.objects.get(symbol=symbol),
+        side=side,
+        type="market",
+        quantity=D(quantity),
+        **kw,
     )
     services.order_transition(order=placed, to_status="accepted", actor="broker:paper")
     return placed
@@ -36,8 +40,13 @@ def order(account, symbol="EURUSD", side="buy", quantity="1", **kw) -> Order:
 
 def fill(o, price, quantity=None, deal=None, **kw):
     return services.fill_apply(
-        order=o, quantity=D(quantity) if quantity else o.quantity - o.filled_quantity,
-        price=D(price), time=T, broker_deal_id=deal or f"d-{o.pk}-{o.filled_quantity}", quotes=QUOTES, **kw,
+        order=o,
+        quantity=D(quantity) if quantity else o.quantity - o.filled_quantity,
+        price=D(price),
+        time=T,
+        broker_deal_id=deal or f"d-{o.pk}-{o.filled_quantity}",
+        quotes=QUOTES,
+        **kw,
     )
 
 
@@ -50,7 +59,11 @@ def test_round_trip_on_eurusd_books_100_usd(account):
     assert account.balance == D("100100.00000000")
     position.refresh_from_db()
     assert position.quantity == 0 and position.closed_at == T and position.realized_pnl == D("100")
-    assert list(LedgerEntry.objects.filter(account=account, kind="realized_pnl").values_list("amount", flat=True)) == [D("100")]
+    assert list(
+        LedgerEntry.objects.filter(account=account, kind="realized_pnl").values_list(
+            "amount", flat=True
+        )
+    ) == [D("100")]
 
 
 def test_jpy_profit_is_converted_at_usdjpy_and_commission_is_charged(account):
@@ -90,8 +103,15 @@ def test_hedging_account_keeps_a_position_per_ticket(trader):
 
 
 def test_positions_equal_the_sum_of_fills(account):
-    for side, qty, price in [("buy", "1", "1.1"), ("buy", "2", "1.2"), ("sell", "1.5", "1.3"), ("sell", "2", "1.0")]:
+    for side, qty, price in [
+        ("buy", "1", "1.1"),
+        ("buy", "2", "1.2"),
+        ("sell", "1.5", "1.3"),
+        ("sell", "2", "1.0"),
+    ]:
         fill(order(account, side=side, quantity=qty), price)
-    net = sum(f.quantity if f.side == "buy" else -f.quantity for f in Fill.objects.filter(account=account))
+    net = sum(
+        f.quantity if f.side == "buy" else -f.quantity for f in Fill.objects.filter(account=account)
+    )
     open_positions = Position.objects.filter(account=account, closed_at__isnull=True)
     assert sum(p.quantity for p in open_positions) == net == D("-0.5")

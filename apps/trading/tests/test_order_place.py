@@ -19,8 +19,11 @@ def account(trader):
 
 def place(account, **kw):
     defaults = dict(
-        account=account, instrument=Instrument.objects.get(symbol=kw.pop("symbol", "EURUSD")),
-        side="buy", type="market", quantity=D("1"),
+        account=account,
+        instrument=Instrument.objects.get(symbol=kw.pop("symbol", "EURUSD")),
+        side="buy",
+        type="market",
+        quantity=D("1"),
     )
     return services.order_place(**{**defaults, **kw})
 
@@ -47,7 +50,10 @@ def test_a_market_order_is_placed_with_its_audit_trail(account, trader):
         ({"time_in_force": "GTD", "expire_at": timezone.now() - timedelta(minutes=1)}, "expire_at"),
         ({"type": "limit", "price": D("1.10000"), "stop_loss": D("1.10100")}, "stop_loss"),
         ({"type": "limit", "price": D("1.10000"), "take_profit": D("1.09000")}, "take_profit"),
-        ({"side": "sell", "type": "limit", "price": D("1.10000"), "stop_loss": D("1.09000")}, "stop_loss"),
+        (
+            {"side": "sell", "type": "limit", "price": D("1.10000"), "stop_loss": D("1.09000")},
+            "stop_loss",
+        ),
         ({"symbol": "USDJPY", "type": "limit", "price": D("150.0001")}, "price"),
     ],
 )

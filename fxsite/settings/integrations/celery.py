@@ -46,6 +46,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.monitoring.tasks.heartbeat",
         "schedule": 30.0,
     },
+    "trading-paper-refresh-working": {
+        "task": "apps.trading.tasks.paper_refresh_working",
+        "schedule": 30.0,
+    },
     "marketdata-supervise-sources": {
         "task": "apps.marketdata.tasks.supervise_sources",
         "schedule": 15.0,

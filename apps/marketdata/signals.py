@@ -1,0 +1,7 @@
+"""Signals other apps may listen to (receivers only enqueue work)."""
+
+from django.dispatch import Signal
+
+# Sent after the transaction that stored live ticks commits, with
+# ``instrument_id``, ``source_id``, ``first_us`` and ``last_us``.
+ticks_stored = Signal()
