@@ -397,10 +397,10 @@ class MatchingEngine:
                 order.resting = True
             return
         elif order.resting:
-            price, liquidity = order.price, MAKER
+            price, liquidity = self._taker_price(order, quote), MAKER
         else:
             taker = self._taker_price(order, quote)
-            price = taker
+            price = min(taker, order.price) if order.side == BUY else max(taker, order.price)
             liquidity = TAKER
 
         remaining = order.remaining

@@ -212,6 +212,9 @@ def order_place(
     source: str = Order.Source.API,
     user=None,
     position: Position | None = None,
+    role: str | None = None,
+    parent: Order | None = None,
+    oco_group: uuid.UUID | None = None,
 ) -> tuple[Order, bool]:
     """Place an order; returns ``(order, created)``.
 
@@ -254,7 +257,9 @@ def order_place(
         source=source,
         created_by=user,
         position=position,
-        role=Order.Role.CLOSE if position is not None else Order.Role.ENTRY,
+        role=role or (Order.Role.CLOSE if position is not None else Order.Role.ENTRY),
+        parent=parent,
+        oco_group=oco_group,
     )
     try:
         with transaction.atomic():
@@ -397,6 +402,7 @@ def fill_apply(
     order.__dict__.update(
         status=target, filled_quantity=filled, average_fill_price=locked.average_fill_price
     )
+    _after_fill(locked, position, actor)
     events.publish(account.owner_id, "fill", events.fill_data(fill))
     events.publish(account.owner_id, "position", events.position_data(position))
     events.publish(account.owner_id, "account", {"id": account.pk, "balance": str(account.balance)})
@@ -442,3 +448,90 @@ def order_cancel(*, order: Order, user=None) -> Order:
     return order_transition(
         order=locked, to_status=Order.Status.CANCELLED, actor=actor, event="cancel"
     )
+
+
+PROTECTIVE = (Order.Role.STOP_LOSS, Order.Role.TAKE_PROFIT, Order.Role.TRAILING_STOP)
+
+
+def _cancel_linked(orders, actor: str, reason: str) -> None:
+    for linked in orders:
+        if states.can_cancel(linked.status):
+            order_transition(
+                order=linked,
+                to_status=Order.Status.CANCELLED,
+                actor=actor,
+                event="cancel",
+                data={"reason": reason},
+            )
+
+
+def _after_fill(order: Order, position: Position, actor: str) -> None:
+    """Links between orders, inside the fill's transaction:
+
+    - a filled bracket entry places its stop-loss, take-profit and trailing
+      stop as one OCO group on the position;
+    - a fill of an OCO member cancels the other members;
+    - a position that closed cancels the orders that protected it.
+    """
+    if order.oco_group is not None:
+        _cancel_linked(
+            Order.objects.select_for_update()
+            .filter(oco_group=order.oco_group)
+            .exclude(pk=order.pk),
+            actor,
+            f"OCO: order {order.client_order_id} filled",
+        )
+    if position.closed_at is not None:
+        _cancel_linked(
+            Order.objects.select_for_update()
+            .filter(position=position, role__in=PROTECTIVE)
+            .exclude(pk=order.pk),
+            actor,
+            "position closed",
+        )
+    if (
+        order.status == Order.Status.FILLED
+        and order.role == Order.Role.ENTRY
+        and position.closed_at is None
+        and (order.stop_loss or order.take_profit or order.trailing_stop)
+    ):
+        _place_protection(order, position)
+
+
+def _place_protection(entry: Order, position: Position) -> list[Order]:
+    group = uuid.uuid4()
+    exit_side = Order.Side.SELL if entry.side == Order.Side.BUY else Order.Side.BUY
+    legs = []
+    if entry.stop_loss:
+        legs.append((Order.Role.STOP_LOSS, Order.Type.STOP, {"stop_price": entry.stop_loss}))
+    if entry.take_profit:
+        legs.append((Order.Role.TAKE_PROFIT, Order.Type.LIMIT, {"price": entry.take_profit}))
+    if entry.trailing_stop:
+        reference = entry.average_fill_price
+        distance = entry.trailing_stop
+        start = reference - distance if exit_side == Order.Side.SELL else reference + distance
+        legs.append(
+            (
+                Order.Role.TRAILING_STOP,
+                Order.Type.STOP,
+                {"stop_price": start.quantize(entry.instrument.point), "trailing_stop": distance},
+            )
+        )
+    placed = []
+    for role, type_, prices in legs:
+        order, _ = order_place(
+            account=entry.account,
+            instrument=entry.instrument,
+            side=exit_side,
+            type=type_,
+            quantity=entry.quantity,
+            client_order_id=f"{entry.client_order_id[:40]}-{role}",
+            source=Order.Source.SYSTEM,
+            position=position,
+            role=role,
+            parent=entry,
+            oco_group=group,
+            **prices,
+        )
+        placed.append(order)
+    return placed

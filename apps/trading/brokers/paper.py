@@ -166,11 +166,18 @@ def match_ticks(*, instrument_id: int, source_id: int, first_us: int, last_us: i
             engine = engine_for(account_orders[0].account, account_orders[0])
             papers = {str(o.pk): to_paper(o) for o in account_orders}
             rows_by_id = {str(o.pk): o for o in account_orders}
+            trailing = {
+                key: o.trailing_stop
+                for key, o in rows_by_id.items()
+                if o.role == Order.Role.TRAILING_STOP and o.trailing_stop
+            }
             for time, bid, ask, _ in rows:
                 quote = matching.Quote(int(time.timestamp() * 1_000_000), bid, ask)
                 live_papers = [p for p in papers.values() if not p.terminal]
                 if not live_papers:
                     break
+                for key, distance in trailing.items():
+                    _trail(papers[key], distance, quote)
                 done, transitions = engine.on_quote(live_papers, quote)
                 for order_id, paper in papers.items():
                     mine = (
@@ -182,9 +189,26 @@ def match_ticks(*, instrument_id: int, source_id: int, first_us: int, last_us: i
                         executions += len(mine[0])
             for order_id, paper in papers.items():
                 order = rows_by_id[order_id]
+                if order_id in trailing and paper.stop_price != order.stop_price:
+                    Order.objects.filter(pk=order.pk).update(stop_price=paper.stop_price)
                 if (order.triggered, order.resting) != (paper.triggered, paper.resting):
                     Order.objects.filter(pk=order.pk).update(
                         triggered=paper.triggered, resting=paper.resting
                     )
                     order.triggered, order.resting = paper.triggered, paper.resting
         return executions
+
+
+def _trail(order: matching.PaperOrder, distance: Decimal, quote: matching.Quote) -> None:
+    """Move a trailing stop with the market, never back: a sell stop (protecting
+    a long) follows the bid up, a buy stop follows the ask down."""
+    if order.terminal or order.triggered:
+        return
+    if order.side == "sell":
+        candidate = quote.bid - distance
+        if candidate > order.stop_price:
+            order.stop_price = candidate
+    else:
+        candidate = quote.ask + distance
+        if candidate < order.stop_price:
+            order.stop_price = candidate

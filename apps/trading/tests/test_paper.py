@@ -95,3 +95,53 @@ def test_gtd_order_expires_on_the_first_tick_after_its_time(account, eurusd):
     paper.match_ticks(instrument_id=eurusd.pk, source_id=source.pk, first_us=first, last_us=last)
     order.refresh_from_db()
     assert order.status == "expired"
+
+
+def test_bracket_places_an_oco_pair_and_the_take_profit_cancels_the_stop(account, eurusd):
+    from apps.trading.models import Order
+
+    quote("1.10000", "1.10010")
+    entry = place(account, eurusd, side="buy", type="market", stop_loss=D("1.09500"), take_profit=D("1.10500"))
+    assert entry.status == "filled"
+    legs = {o.role: o for o in Order.objects.filter(parent=entry)}
+    assert set(legs) == {"stop_loss", "take_profit"}
+    assert legs["stop_loss"].oco_group == legs["take_profit"].oco_group is not None
+    for leg in legs.values():
+        execute_order(leg.pk)
+    source, first, last = stored_ticks(eurusd, [1.10200, 1.10510])
+    paper.match_ticks(instrument_id=eurusd.pk, source_id=source.pk, first_us=first, last_us=last)
+    for leg in legs.values():
+        leg.refresh_from_db()
+    assert legs["take_profit"].status == "filled" and legs["take_profit"].average_fill_price == D("1.10500")
+    assert legs["stop_loss"].status == "cancelled"
+    account.refresh_from_db()
+    assert account.balance == D("100000") + D("490")  # 100,000 × (1.10500 − 1.10010)
+
+
+def test_closing_a_position_cancels_its_protection(account, eurusd):
+    from apps.trading.models import Order
+
+    quote("1.10000", "1.10010")
+    entry = place(account, eurusd, side="buy", type="market", stop_loss=D("1.09500"))
+    stop = Order.objects.get(parent=entry)
+    execute_order(stop.pk)
+    close = services.position_close(position=Position.objects.get(account=account, closed_at__isnull=True))
+    execute_order(close.pk)
+    stop.refresh_from_db()
+    assert stop.status == "cancelled"
+    assert stop.events.last().data == {"reason": "position closed"}
+
+
+def test_trailing_stop_follows_the_market_and_exits(account, eurusd):
+    from apps.trading.models import Order
+
+    quote("1.10000", "1.10010")
+    entry = place(account, eurusd, side="buy", type="market", trailing_stop=D("0.00100"))
+    trail = Order.objects.get(parent=entry)
+    assert trail.stop_price == D("1.09910")  # fill 1.10010 − 0.00100
+    execute_order(trail.pk)
+    source, first, last = stored_ticks(eurusd, [1.10300, 1.10500, 1.10450, 1.10390])
+    paper.match_ticks(instrument_id=eurusd.pk, source_id=source.pk, first_us=first, last_us=last)
+    trail.refresh_from_db()
+    # It trailed up to 1.10500 − 0.00100 = 1.10400, then the bid 1.10390 hit it.
+    assert trail.status == "filled" and trail.average_fill_price == D("1.10390")
