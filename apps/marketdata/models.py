@@ -306,3 +306,7 @@ class RejectedRow(models.Model):
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.reason}"
+
+
+# Importable name of the import status choices, for the OpenAPI enum names.
+IngestionStatus = IngestionRun.Status

@@ -397,7 +397,7 @@ class MatchingEngine:
                 order.resting = True
             return
         elif order.resting:
-            price, liquidity = self._taker_price(order, quote), MAKER
+            price, liquidity = order.price, MAKER
         else:
             taker = self._taker_price(order, quote)
             price = min(taker, order.price) if order.side == BUY else max(taker, order.price)

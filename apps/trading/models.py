@@ -311,3 +311,9 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount}"
+
+
+# Importable names of the choice sets, for the OpenAPI enum names.
+OrderStatus = Order.Status
+OrderSource = Order.Source
+AccountStatus = TradingAccount.Status

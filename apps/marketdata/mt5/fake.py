@@ -47,17 +47,67 @@ ignored). Bars are aggregated from those ticks (bid prices, tick volume =
 number of ticks, spread = the bar's lowest spread in points), so bars and
 ticks always agree.
 
+Trading (``order_send``, ``order_check``, ``positions_*``, ``orders_*``,
+``history_orders_*``, ``history_deals_*``, ``order_calc_*``): the request keys,
+the ``OrderSendResult`` / ``OrderCheckResult`` / ``TradeRequest`` /
+``TradeOrder`` / ``TradePosition`` / ``TradeDeal`` fields and the
+``TRADE_*``/``ORDER_*``/``DEAL_*``/``POSITION_*`` values are the real ones
+(package ``__init__.py`` and documented outputs; see the trading adapter's
+report). The account (``FakeBroker``: balance, USD, leverage, ``margin_mode``
+``"hedging"`` or ``"netting"``, ``commission_per_lot``) behaves so:
+
+* market requests (``TRADE_ACTION_DEAL``) fill at the last tick (buy at the
+  ask, sell at the bid); a non-zero ``price`` further than ``deviation``
+  points from it is requoted (10004, ``"Requote"``, new bid/ask, nothing
+  done); retcodes and ``comment`` strings as the server words them
+  (``"Request executed"``, ``"No money"``, ``"Market closed"``...);
+* checks (in this order; the server's own order is not documented): volume
+  against ``volume_min/step/max`` (``INVALID_VOLUME``), filling policy
+  against the symbol's ``filling_mode`` flags (``INVALID_FILL``; RETURN is
+  allowed under Market execution), expiry, quotes (``PRICE_OFF``), the
+  session (``MARKET_CLOSED`` outside the FX week, for every action;
+  ``order_check`` ignores sessions, as live terminals do),
+  pending prices and SL/TP against the market and ``stops_level``
+  (``INVALID_PRICE`` / ``INVALID_STOPS``), free margin after the deal
+  (``NO_MONEY``; margin = lots x contract / leverage in the base currency,
+  converted at the current mid; no hedged-margin discount);
+* pending orders (limit, stop, stop-limit; GTC, DAY, SPECIFIED,
+  SPECIFIED_DAY), SL/TP of positions and expirations are processed tick by
+  tick as the clock advances (lazily, before any call that reads the
+  account), also while no terminal is attached: a resting limit fills at its
+  price, a stop at the market (gaps fill worse), a stop-limit becomes a limit
+  at ``stoplimit`` (same ticket), SL/TP close at the market with comment
+  ``"[sl 1.08400]"`` / ``"[tp ...]"`` and reason ``SL``/``TP``;
+* hedging: a position per deal (ticket = order ticket) unless ``position``
+  names the one to close; ``TRADE_ACTION_CLOSE_BY``. Netting: one position
+  per symbol, averaged, reduced (``DEAL_ENTRY_OUT``) or reversed
+  (``DEAL_ENTRY_INOUT``, same identifier);
+* comments: the server keeps ``comment_max_chars`` (31); with
+  ``comment_arg_limit`` the binding refuses longer ones, ``None`` +
+  ``(-2, 'Invalid "comment" argument')``, as reported for several builds;
+  other arguments of the wrong type likewise (``Decimal`` volumes included);
+* getters return tuples of named tuples, ``None`` + ``last_error()`` on
+  failure; ``history_*_get`` take ``(date_from, date_to, group=)``,
+  ``(ticket=)`` or ``(position=)`` (a deal ``ticket`` is the *order* ticket,
+  as documented); the history starts with the deposit (``DEAL_TYPE_BALANCE``).
+
 Test controls (not part of the real API): :meth:`~FakeMetaTrader5.disconnect`,
 :meth:`~FakeMetaTrader5.fail_next_initialize`,
 :meth:`~FakeMetaTrader5.advance` / :meth:`~FakeMetaTrader5.set_time` (the
 terminal's clock: only ticks at or before it exist),
 :meth:`~FakeMetaTrader5.add_ticks` (late ticks, e.g. one more at an already
-polled millisecond) and :attr:`~FakeMetaTrader5.calls`.
+polled millisecond), :attr:`~FakeMetaTrader5.calls`, and for trading
+:meth:`~FakeMetaTrader5.requote_next`, :meth:`~FakeMetaTrader5.fail_after_send`
+(the broker executes, the reply is lost), :meth:`~FakeMetaTrader5.partial_fill_next`,
+:meth:`~FakeMetaTrader5.set_trade_server_connected`,
+:attr:`~FakeMetaTrader5.orders_created` and
+:attr:`~FakeMetaTrader5.order_send_count`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import fnmatch
 import math
 import sys
@@ -77,9 +127,15 @@ __all__ = [
     "FakeBroker",
     "FakeMetaTrader5",
     "FakeSymbol",
+    "OrderCheckResult",
+    "OrderSendResult",
     "SymbolInfo",
     "TerminalInfo",
     "Tick",
+    "TradeDeal",
+    "TradeOrder",
+    "TradePosition",
+    "TradeRequest",
     "install",
 ]
 
@@ -125,8 +181,129 @@ SYMBOL_TRADE_EXECUTION_MARKET = 2
 SYMBOL_SWAP_MODE_POINTS = 1
 SYMBOL_CHART_MODE_BID = 0
 ACCOUNT_TRADE_MODE_DEMO = 0
+ACCOUNT_MARGIN_MODE_RETAIL_NETTING = 0
+ACCOUNT_MARGIN_MODE_EXCHANGE = 1
 ACCOUNT_MARGIN_MODE_RETAIL_HEDGING = 2
 ACCOUNT_STOPOUT_MODE_PERCENT = 0
+
+# Trading enumerations (ENUM_TRADE_REQUEST_ACTIONS, ENUM_ORDER_TYPE, ...): the
+# values of the package's ``__init__.py`` (note TRADE_ACTION_CLOSE_BY = 10).
+TRADE_ACTION_DEAL = 1
+TRADE_ACTION_PENDING = 5
+TRADE_ACTION_SLTP = 6
+TRADE_ACTION_MODIFY = 7
+TRADE_ACTION_REMOVE = 8
+TRADE_ACTION_CLOSE_BY = 10
+
+ORDER_TYPE_BUY = 0
+ORDER_TYPE_SELL = 1
+ORDER_TYPE_BUY_LIMIT = 2
+ORDER_TYPE_SELL_LIMIT = 3
+ORDER_TYPE_BUY_STOP = 4
+ORDER_TYPE_SELL_STOP = 5
+ORDER_TYPE_BUY_STOP_LIMIT = 6
+ORDER_TYPE_SELL_STOP_LIMIT = 7
+ORDER_TYPE_CLOSE_BY = 8
+
+ORDER_STATE_STARTED = 0
+ORDER_STATE_PLACED = 1
+ORDER_STATE_CANCELED = 2
+ORDER_STATE_PARTIAL = 3
+ORDER_STATE_FILLED = 4
+ORDER_STATE_REJECTED = 5
+ORDER_STATE_EXPIRED = 6
+ORDER_STATE_REQUEST_ADD = 7
+ORDER_STATE_REQUEST_MODIFY = 8
+ORDER_STATE_REQUEST_CANCEL = 9
+
+ORDER_FILLING_FOK = 0
+ORDER_FILLING_IOC = 1
+ORDER_FILLING_RETURN = 2
+ORDER_FILLING_BOC = 3
+
+ORDER_TIME_GTC = 0
+ORDER_TIME_DAY = 1
+ORDER_TIME_SPECIFIED = 2
+ORDER_TIME_SPECIFIED_DAY = 3
+
+ORDER_REASON_CLIENT = 0
+ORDER_REASON_MOBILE = 1
+ORDER_REASON_WEB = 2
+ORDER_REASON_EXPERT = 3
+ORDER_REASON_SL = 4
+ORDER_REASON_TP = 5
+ORDER_REASON_SO = 6
+
+DEAL_TYPE_BUY = 0
+DEAL_TYPE_SELL = 1
+DEAL_TYPE_BALANCE = 2
+DEAL_TYPE_CREDIT = 3
+DEAL_TYPE_CHARGE = 4
+DEAL_TYPE_CORRECTION = 5
+DEAL_TYPE_BONUS = 6
+DEAL_TYPE_COMMISSION = 7
+
+DEAL_ENTRY_IN = 0
+DEAL_ENTRY_OUT = 1
+DEAL_ENTRY_INOUT = 2
+DEAL_ENTRY_OUT_BY = 3
+
+DEAL_REASON_CLIENT = 0
+DEAL_REASON_MOBILE = 1
+DEAL_REASON_WEB = 2
+DEAL_REASON_EXPERT = 3
+DEAL_REASON_SL = 4
+DEAL_REASON_TP = 5
+DEAL_REASON_SO = 6
+
+POSITION_TYPE_BUY = 0
+POSITION_TYPE_SELL = 1
+
+POSITION_REASON_CLIENT = 0
+POSITION_REASON_MOBILE = 1
+POSITION_REASON_WEB = 2
+POSITION_REASON_EXPERT = 3
+
+TRADE_RETCODE_REQUOTE = 10004
+TRADE_RETCODE_REJECT = 10006
+TRADE_RETCODE_CANCEL = 10007
+TRADE_RETCODE_PLACED = 10008
+TRADE_RETCODE_DONE = 10009
+TRADE_RETCODE_DONE_PARTIAL = 10010
+TRADE_RETCODE_ERROR = 10011
+TRADE_RETCODE_TIMEOUT = 10012
+TRADE_RETCODE_INVALID = 10013
+TRADE_RETCODE_INVALID_VOLUME = 10014
+TRADE_RETCODE_INVALID_PRICE = 10015
+TRADE_RETCODE_INVALID_STOPS = 10016
+TRADE_RETCODE_TRADE_DISABLED = 10017
+TRADE_RETCODE_MARKET_CLOSED = 10018
+TRADE_RETCODE_NO_MONEY = 10019
+TRADE_RETCODE_PRICE_CHANGED = 10020
+TRADE_RETCODE_PRICE_OFF = 10021
+TRADE_RETCODE_INVALID_EXPIRATION = 10022
+TRADE_RETCODE_ORDER_CHANGED = 10023
+TRADE_RETCODE_TOO_MANY_REQUESTS = 10024
+TRADE_RETCODE_NO_CHANGES = 10025
+TRADE_RETCODE_SERVER_DISABLES_AT = 10026
+TRADE_RETCODE_CLIENT_DISABLES_AT = 10027
+TRADE_RETCODE_LOCKED = 10028
+TRADE_RETCODE_FROZEN = 10029
+TRADE_RETCODE_INVALID_FILL = 10030
+TRADE_RETCODE_CONNECTION = 10031
+TRADE_RETCODE_ONLY_REAL = 10032
+TRADE_RETCODE_LIMIT_ORDERS = 10033
+TRADE_RETCODE_LIMIT_VOLUME = 10034
+TRADE_RETCODE_INVALID_ORDER = 10035
+TRADE_RETCODE_POSITION_CLOSED = 10036
+TRADE_RETCODE_INVALID_CLOSE_VOLUME = 10038
+TRADE_RETCODE_CLOSE_ORDER_EXIST = 10039
+TRADE_RETCODE_LIMIT_POSITIONS = 10040
+TRADE_RETCODE_REJECT_CANCEL = 10041
+TRADE_RETCODE_LONG_ONLY = 10042
+TRADE_RETCODE_SHORT_ONLY = 10043
+TRADE_RETCODE_CLOSE_ONLY = 10044
+TRADE_RETCODE_FIFO_CLOSE = 10045
 
 RES_S_OK = 1
 RES_E_FAIL = -1
@@ -149,7 +326,20 @@ CONSTANTS: dict[str, int] = {
     for name, value in dict(globals()).items()
     if name.isupper()
     and isinstance(value, int)
-    and name.startswith(("TIMEFRAME_", "COPY_TICKS_", "TICK_FLAG_", "SYMBOL_", "ACCOUNT_", "RES_"))
+    and name.startswith(
+        (
+            "TIMEFRAME_",
+            "COPY_TICKS_",
+            "TICK_FLAG_",
+            "SYMBOL_",
+            "ACCOUNT_",
+            "RES_",
+            "TRADE_",
+            "ORDER_",
+            "DEAL_",
+            "POSITION_",
+        )
+    )  # fmt: skip
 }
 
 SUCCESS = (RES_S_OK, "Success")
@@ -230,6 +420,65 @@ TERMINAL_INFO_FIELDS = (
 ).split()
 TerminalInfo = namedtuple("TerminalInfo", TERMINAL_INFO_FIELDS)
 
+# The trading named tuples, fields in the order the real module prints them.
+TradeRequest = namedtuple(
+    "TradeRequest",
+    "action magic order symbol volume price stoplimit sl tp deviation type type_filling "
+    "type_time expiration comment position position_by",
+)
+OrderSendResult = namedtuple(
+    "OrderSendResult",
+    "retcode deal order volume price bid ask comment request_id retcode_external request",
+)
+OrderCheckResult = namedtuple(
+    "OrderCheckResult",
+    "retcode balance equity profit margin margin_free margin_level comment request",
+)
+TradeOrder = namedtuple(
+    "TradeOrder",
+    "ticket time_setup time_setup_msc time_done time_done_msc time_expiration type type_time "
+    "type_filling state magic position_id position_by_id reason volume_initial volume_current "
+    "price_open sl tp price_current price_stoplimit symbol comment external_id",
+)
+TradePosition = namedtuple(
+    "TradePosition",
+    "ticket time time_msc time_update time_update_msc type magic identifier reason volume "
+    "price_open sl tp price_current swap profit symbol comment external_id",
+)
+TradeDeal = namedtuple(
+    "TradeDeal",
+    "ticket order time time_msc type entry magic position_id reason volume price commission "
+    "swap profit fee symbol comment external_id",
+)
+
+#: ``OrderSendResult.comment`` for each retcode, as the trade server words it.
+RETCODE_COMMENTS: dict[int, str] = {
+    TRADE_RETCODE_REQUOTE: "Requote",
+    TRADE_RETCODE_REJECT: "Request rejected",
+    TRADE_RETCODE_CANCEL: "Request canceled by trader",
+    TRADE_RETCODE_PLACED: "Order placed",
+    TRADE_RETCODE_DONE: "Request executed",
+    TRADE_RETCODE_DONE_PARTIAL: "Request executed partially",
+    TRADE_RETCODE_ERROR: "Request processing error",
+    TRADE_RETCODE_TIMEOUT: "Request canceled by timeout",
+    TRADE_RETCODE_INVALID: "Invalid request",
+    TRADE_RETCODE_INVALID_VOLUME: "Invalid volume",
+    TRADE_RETCODE_INVALID_PRICE: "Invalid price",
+    TRADE_RETCODE_INVALID_STOPS: "Invalid stops",
+    TRADE_RETCODE_TRADE_DISABLED: "Trade disabled",
+    TRADE_RETCODE_MARKET_CLOSED: "Market closed",
+    TRADE_RETCODE_NO_MONEY: "No money",
+    TRADE_RETCODE_PRICE_CHANGED: "Prices changed",
+    TRADE_RETCODE_PRICE_OFF: "Off quotes",
+    TRADE_RETCODE_INVALID_EXPIRATION: "Invalid expiration",
+    TRADE_RETCODE_NO_CHANGES: "No changes",
+    TRADE_RETCODE_INVALID_FILL: "Unsupported filling mode",
+    TRADE_RETCODE_CONNECTION: "No connection",
+    TRADE_RETCODE_INVALID_ORDER: "Invalid order",
+    TRADE_RETCODE_POSITION_CLOSED: "Position already closed",
+    TRADE_RETCODE_INVALID_CLOSE_VOLUME: "Invalid close volume",
+}
+
 # --------------------------------------------------------------------------
 # The simulated broker.
 
@@ -281,6 +530,9 @@ class FakeSymbol:
     swap_short: float = 1.2
     description: str = ""
     path: str = ""
+    filling_mode: int = 2  # SYMBOL_FILLING_FOK (1) | SYMBOL_FILLING_IOC (2) flags
+    expiration_mode: int = 15  # SYMBOL_EXPIRATION_GTC|DAY|SPECIFIED|SPECIFIED_DAY flags
+    stops_level: int = 0  # minimal SL/TP/pending distance from the market, in points
 
     @property
     def point(self) -> float:
@@ -323,6 +575,13 @@ class FakeBroker:
     balance: float = 10_000.0
     currency: str = "USD"
     leverage: int = 100
+    margin_mode: str = "hedging"  # or "netting" (one position per symbol)
+    commission_per_lot: float = 0.0  # charged (negative) on every deal, per lot
+    #: The trade server keeps at most this many characters of a comment.
+    comment_max_chars: int = 31
+    #: When set, the Python binding refuses longer comments before sending, with
+    #: ``(-2, 'Invalid "comment" argument')``, as some terminal builds do (27 to 31).
+    comment_arg_limit: int | None = None
 
 
 def _market_open_hour(hour_index: int) -> bool:
@@ -353,7 +612,1061 @@ def _ffill_index(keep: np.ndarray) -> np.ndarray:
     return np.maximum.accumulate(index) if len(index) else index
 
 
-class FakeMetaTrader5:
+# --------------------------------------------------------------------------
+# The simulated trading terminal (orders, positions, deals, account).
+
+_REQUEST_INT_FIELDS = frozenset(
+    {"action", "magic", "order", "deviation", "type", "type_filling", "type_time", "position",
+     "position_by"}
+)  # fmt: skip
+_REQUEST_FLOAT_FIELDS = frozenset({"volume", "price", "stoplimit", "sl", "tp"})
+_SYMBOL_FILLING_FOK = 1
+_SYMBOL_FILLING_IOC = 2
+_BUY_ORDER_TYPES = frozenset(
+    {ORDER_TYPE_BUY, ORDER_TYPE_BUY_LIMIT, ORDER_TYPE_BUY_STOP, ORDER_TYPE_BUY_STOP_LIMIT}
+)
+_PENDING_TYPES = frozenset(range(ORDER_TYPE_BUY_LIMIT, ORDER_TYPE_SELL_STOP_LIMIT + 1))
+_STOP_LIMIT_TYPES = frozenset({ORDER_TYPE_BUY_STOP_LIMIT, ORDER_TYPE_SELL_STOP_LIMIT})
+_DONE_RETCODES = frozenset({TRADE_RETCODE_DONE, TRADE_RETCODE_PLACED, TRADE_RETCODE_DONE_PARTIAL})
+_EPS = 1e-9
+
+
+def _match_group(name: str, group: str | None) -> bool:
+    """The terminal's ``group`` filter: comma-separated wildcards, ``!`` excludes."""
+    if group is None:
+        return True
+    patterns = [p.strip() for p in group.split(",") if p.strip()]
+    include = [p for p in patterns if not p.startswith("!")]
+    exclude = [p[1:] for p in patterns if p.startswith("!")]
+
+    def matches(pats: list[str]) -> bool:
+        return any(fnmatch.fnmatchcase(name.upper(), p.upper()) for p in pats)
+
+    return matches(include) and not matches(exclude)
+
+
+def _bad_int(value: Any) -> bool:
+    return isinstance(value, bool) or not isinstance(value, (int, np.integer))
+
+
+@dataclass
+class _Order:
+    ticket: int
+    symbol: str
+    type: int
+    volume_initial: float
+    volume_current: float
+    price_open: float
+    price_stoplimit: float
+    sl: float
+    tp: float
+    type_time: int
+    type_filling: int
+    expiration_s: int  # ORDER_TIME_EXPIRATION as reported (0: none)
+    expire_msc: int | None  # when the order expires, None for GTC
+    magic: int
+    comment: str
+    reason: int
+    time_setup_msc: int
+    state: int = ORDER_STATE_PLACED
+    time_done_msc: int = 0
+    position_id: int = 0
+    position_by_id: int = 0
+    price_current: float = 0.0
+
+
+@dataclass
+class _Position:
+    ticket: int
+    identifier: int
+    symbol: str
+    type: int
+    volume: float
+    price_open: float
+    sl: float
+    tp: float
+    magic: int
+    comment: str
+    reason: int
+    time_msc: int
+    time_update_msc: int
+    swap: float = 0.0
+
+
+class _TradingTerminal:
+    """Trading half of :class:`FakeMetaTrader5` (kept apart for readability).
+
+    The broker side keeps running while the terminal is detached: pending
+    orders, stop-loss/take-profit and expirations are processed, in tick
+    order, for every tick up to the clock (lazily, before any call looks at
+    the account), whether or not a terminal is attached.
+    """
+
+    broker: FakeBroker
+    calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]]
+    _now_msc: int
+    _connected: bool
+    _symbols: dict[str, FakeSymbol]
+
+    # Provided by FakeMetaTrader5.
+    def _log(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None: ...
+    def _fail(self, error: tuple[int, str], value: Any = None) -> Any: ...
+    def _ok(self, value: Any) -> Any: ...
+    def _attached(self) -> bool: ...
+    def _last_tick(self, spec: FakeSymbol) -> np.void | None: ...
+    def _ticks_between(self, spec: FakeSymbol, from_msc: int, to_msc: int) -> np.ndarray: ...
+
+    def _init_trading(self) -> None:
+        self._orders: dict[int, _Order] = {}  # active (pending) orders
+        self._history_orders: list[_Order] = []
+        self._positions: dict[int, _Position] = {}
+        self._deals: list[Any] = []
+        self._balance = 0.0
+        self._next_order_ticket = 1_500_000_001
+        self._next_deal_ticket = 1_300_000_001
+        self._request_id = 0
+        self._trade_msc = self._now_msc
+        self._requotes = 0
+        self._lost_replies: list[tuple[tuple[int, str], int | None]] = []
+        self._partial_fills: list[float] = []
+        self._trade_server_up = True
+        self._checking = False
+        self.orders_created = 0
+        start_s = int(self.broker.history_start.timestamp())
+        self._add_deal(
+            order=0, deal_type=DEAL_TYPE_BALANCE, entry=DEAL_ENTRY_IN, position_id=0,
+            volume=0.0, price=0.0, profit=self.broker.balance, commission=0.0,
+            time_msc=start_s * 1000, reason=DEAL_REASON_CLIENT, symbol="", comment="Deposit",
+            magic=0,
+        )  # fmt: skip
+
+    # ------------------------------------------------------------------ test controls
+
+    def requote_next(self, n: int = 1) -> None:
+        """The next ``n`` market requests (``TRADE_ACTION_DEAL``) are requoted."""
+        self._requotes += n
+
+    def fail_after_send(
+        self, n: int = 1, error: tuple[int, str] = IPC_TIMEOUT, *, retcode: int | None = None
+    ) -> None:
+        """The next ``n`` ``order_send`` calls reach the broker and are processed, but the
+        reply is lost: ``None`` with ``error`` in ``last_error()`` and the terminal detached
+        (``initialize`` needed); with ``retcode`` (e.g. ``TRADE_RETCODE_TIMEOUT``) a result
+        carrying that retcode instead, the request having been executed all the same."""
+        self._lost_replies.extend([(error, retcode)] * n)
+
+    def partial_fill_next(self, fraction: float = 0.5) -> None:
+        """The next market request not ``FOK`` fills only ``fraction`` of its volume
+        (``TRADE_RETCODE_DONE_PARTIAL``; the rest is cancelled)."""
+        self._partial_fills.append(fraction)
+
+    def set_trade_server_connected(self, up: bool) -> None:
+        """Terminal attached, but its link to the trade server down: trade requests get
+        ``TRADE_RETCODE_CONNECTION`` and are not executed."""
+        self._trade_server_up = up
+
+    @property
+    def order_send_count(self) -> int:
+        return sum(1 for name, _, _ in self.calls if name == "order_send")
+
+    # ------------------------------------------------------------------ prices and money
+
+    def _quote(self, spec: FakeSymbol) -> tuple[float, float] | None:
+        last = self._last_tick(spec)
+        if last is None:
+            return None
+        bid, ask = float(last["bid"]), float(last["ask"])
+        if bid <= 0 or ask <= 0:  # zero_unchanged_side feeds: take the last quote of the side
+            t = int(last["time_msc"])
+            ticks = self._ticks_between(spec, t - 6 * MS_PER_HOUR, t)
+            bids, asks = ticks["bid"][ticks["bid"] > 0], ticks["ask"][ticks["ask"] > 0]
+            bid = float(bids[-1]) if bid <= 0 and len(bids) else bid
+            ask = float(asks[-1]) if ask <= 0 and len(asks) else ask
+            if bid <= 0 or ask <= 0:
+                return None
+        return bid, ask
+
+    def _rate(self, currency: str) -> float:
+        """Approximate value of one unit of ``currency`` in the account currency."""
+        account = self.broker.currency
+        if currency == account:
+            return 1.0
+        for spec in self._symbols.values():
+            direct = spec.currency_base == currency and spec.currency_profit == account
+            inverse = spec.currency_base == account and spec.currency_profit == currency
+            if direct or inverse:
+                quote = self._quote(spec)
+                if quote is None:
+                    continue
+                mid = (quote[0] + quote[1]) / 2
+                return mid if direct else 1.0 / mid
+        return 1.0
+
+    def _margin(self, spec: FakeSymbol, volume: float) -> float:
+        """Forex margin: lots x contract / leverage, in the base currency, converted."""
+        base = volume * spec.trade_contract_size / self.broker.leverage
+        return base * self._rate(spec.currency_base)
+
+    def _profit(
+        self, spec: FakeSymbol, position_type: int, volume: float, price_open: float, price: float
+    ) -> float:
+        sign = 1.0 if position_type == POSITION_TYPE_BUY else -1.0
+        raw = sign * (price - price_open) * volume * spec.trade_contract_size
+        return round(raw * self._rate(spec.currency_profit), 2)
+
+    def _position_price(self, position: _Position) -> float:
+        quote = self._quote(self._symbols[position.symbol])
+        if quote is None:
+            return position.price_open
+        return quote[0] if position.type == POSITION_TYPE_BUY else quote[1]
+
+    def _account_state(self) -> dict[str, float]:
+        profit = margin = 0.0
+        for p in self._positions.values():
+            spec = self._symbols[p.symbol]
+            profit += self._profit(spec, p.type, p.volume, p.price_open, self._position_price(p))
+            profit += p.swap
+            margin += self._margin(spec, p.volume)
+        equity = self._balance + profit
+        return {
+            "balance": round(self._balance, 2),
+            "profit": round(profit, 2),
+            "equity": round(equity, 2),
+            "margin": round(margin, 2),
+            "margin_free": round(equity - margin, 2),
+            "margin_level": round(equity / margin * 100, 2) if margin else 0.0,
+        }
+
+    def _margin_used(self) -> float:
+        return sum(
+            self._margin(self._symbols[p.symbol], p.volume) for p in self._positions.values()
+        )
+
+    def _snapshot(self) -> tuple[Any, ...]:
+        return copy.deepcopy(
+            (self._orders, self._history_orders, self._positions, self._deals, self._balance,
+             self._next_order_ticket, self._next_deal_ticket, self.orders_created)
+        )  # fmt: skip
+
+    def _restore(self, snap: tuple[Any, ...]) -> None:
+        (self._orders, self._history_orders, self._positions, self._deals, self._balance,
+         self._next_order_ticket, self._next_deal_ticket, self.orders_created) = snap  # fmt: skip
+
+    # ------------------------------------------------------------------ validation
+
+    @staticmethod
+    def _volume_ok(spec: FakeSymbol, volume: float) -> bool:
+        if not math.isfinite(volume) or volume < spec.volume_min - _EPS:
+            return False
+        if volume > spec.volume_max + _EPS:
+            return False
+        steps = volume / spec.volume_step
+        return abs(steps - round(steps)) < 1e-6
+
+    @staticmethod
+    def _filling_ok(spec: FakeSymbol, filling: int) -> bool:
+        if filling == ORDER_FILLING_FOK:
+            return bool(spec.filling_mode & _SYMBOL_FILLING_FOK)
+        if filling == ORDER_FILLING_IOC:
+            return bool(spec.filling_mode & _SYMBOL_FILLING_IOC)
+        # RETURN: allowed with Market and Exchange execution whatever the flags.
+        return filling == ORDER_FILLING_RETURN
+
+    @staticmethod
+    def _distance_ok(spec: FakeSymbol, distance: float) -> bool:
+        eps = spec.point / 10
+        return distance > eps and distance >= spec.stops_level * spec.point - eps
+
+    def _stops_ok(self, spec: FakeSymbol, is_buy: bool, ref: float, sl: float, tp: float) -> bool:
+        """SL/TP against ``ref``: the closing price (bid for a buy) or a pending order's price."""
+        if sl < 0 or tp < 0:
+            return False
+        if is_buy:
+            return (not sl or self._distance_ok(spec, ref - sl)) and (
+                not tp or self._distance_ok(spec, tp - ref)
+            )
+        return (not sl or self._distance_ok(spec, sl - ref)) and (
+            not tp or self._distance_ok(spec, ref - tp)
+        )
+
+    def _pending_price_ok(
+        self, spec: FakeSymbol, order_type: int, price: float, stoplimit: float, bid: float,
+        ask: float,
+    ) -> bool:  # fmt: skip
+        if price <= 0:
+            return False
+        if order_type == ORDER_TYPE_BUY_LIMIT:
+            return self._distance_ok(spec, ask - price)
+        if order_type == ORDER_TYPE_SELL_LIMIT:
+            return self._distance_ok(spec, price - bid)
+        if order_type in (ORDER_TYPE_BUY_STOP, ORDER_TYPE_BUY_STOP_LIMIT):
+            ok = self._distance_ok(spec, price - ask)
+            if order_type == ORDER_TYPE_BUY_STOP_LIMIT:
+                ok = ok and stoplimit > 0 and self._distance_ok(spec, price - stoplimit)
+            return ok
+        ok = self._distance_ok(spec, bid - price)
+        if order_type == ORDER_TYPE_SELL_STOP_LIMIT:
+            ok = ok and stoplimit > 0 and self._distance_ok(spec, stoplimit - price)
+        return ok
+
+    def _expiry(self, type_time: int, expiration_s: int) -> tuple[int, int | None] | None:
+        """``(ORDER_TIME_EXPIRATION, expiry msc)``; None if invalid."""
+        now_s = self._now_msc // 1000
+        if type_time == ORDER_TIME_GTC:
+            return 0, None
+        if type_time == ORDER_TIME_DAY:
+            end = (now_s // 86_400 + 1) * 86_400
+            return end, end * 1000
+        if type_time == ORDER_TIME_SPECIFIED:
+            return (expiration_s, expiration_s * 1000) if expiration_s > now_s else None
+        if type_time == ORDER_TIME_SPECIFIED_DAY:
+            end = (expiration_s // 86_400 + 1) * 86_400
+            return (expiration_s, end * 1000) if end > now_s else None
+        return None
+
+    def _check_args(self, request: Any) -> dict[str, Any] | None:
+        """The binding's own checks, before anything is sent: ``None`` and ``-2`` on failure.
+
+        Also strict where the real module may be lenient: unknown keys are refused.
+        """
+        if not isinstance(request, dict):
+            return self._fail(INVALID_ARGUMENTS)
+        values: dict[str, Any] = dict.fromkeys(TradeRequest._fields, 0)
+        values.update(dict.fromkeys(_REQUEST_FLOAT_FIELDS, 0.0), symbol="", comment="")
+        for key, value in request.items():
+            bad = (RES_E_INVALID_PARAMS, f'Invalid "{key}" argument')
+            if key not in values:
+                return self._fail(bad)
+            if key == "expiration" and isinstance(value, datetime):
+                value = _to_seconds(value)
+            if key in _REQUEST_INT_FIELDS or key == "expiration":
+                if _bad_int(value) or value < 0:
+                    return self._fail(bad)
+                value = int(value)
+            elif key in _REQUEST_FLOAT_FIELDS:
+                if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
+                    return self._fail(bad)
+                value = float(value)
+            elif not isinstance(value, str):
+                return self._fail(bad)
+            values[key] = value
+        limit = self.broker.comment_arg_limit
+        if limit is not None and len(values["comment"]) > limit:
+            return self._fail((RES_E_INVALID_PARAMS, 'Invalid "comment" argument'))
+        return values
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def _new_order(self, req: dict[str, Any], *, order_type: int, reason: int) -> _Order:
+        order = _Order(
+            ticket=self._next_order_ticket, symbol=req["symbol"], type=order_type,
+            volume_initial=req["volume"], volume_current=req["volume"], price_open=req["price"],
+            price_stoplimit=req["stoplimit"], sl=req["sl"], tp=req["tp"],
+            type_time=req["type_time"], type_filling=req["type_filling"], expiration_s=0,
+            expire_msc=None, magic=req["magic"],
+            comment=req["comment"][: self.broker.comment_max_chars], reason=reason,
+            time_setup_msc=self._now_msc,
+        )  # fmt: skip
+        self._next_order_ticket += 1
+        return order
+
+    def _add_deal(
+        self, *, order: int, deal_type: int, entry: int, position_id: int, volume: float,
+        price: float, profit: float, commission: float, time_msc: int, reason: int, symbol: str,
+        comment: str, magic: int,
+    ) -> int:  # fmt: skip
+        ticket = self._next_deal_ticket
+        self._next_deal_ticket += 1
+        self._deals.append(
+            TradeDeal(
+                ticket=ticket, order=order, time=time_msc // 1000, time_msc=time_msc,
+                type=deal_type, entry=entry, magic=magic, position_id=position_id, reason=reason,
+                volume=volume, price=price, commission=commission, swap=0.0, profit=profit,
+                fee=0.0, symbol=symbol, comment=comment, external_id="",
+            )
+        )  # fmt: skip
+        self._balance = round(self._balance + profit + commission, 2)
+        return ticket
+
+    def _fill(
+        self, order: _Order, volume: float, price: float, time_msc: int, *, position: int = 0,
+        deal_reason: int = DEAL_REASON_EXPERT, comment: str | None = None,
+    ) -> int:  # fmt: skip
+        """Execute ``volume`` of ``order`` at ``price``: the deal and the position change.
+
+        Hedging: a new position per deal, unless ``position`` names the one it closes.
+        Netting: one position per symbol; an opposite deal reduces, closes or reverses it.
+        """
+        spec = self._symbols[order.symbol]
+        is_buy = order.type in _BUY_ORDER_TYPES
+        side = POSITION_TYPE_BUY if is_buy else POSITION_TYPE_SELL
+        commission = round(-self.broker.commission_per_lot * volume, 2) + 0.0
+        deal: dict[str, Any] = {
+            "order": order.ticket, "deal_type": DEAL_TYPE_BUY if is_buy else DEAL_TYPE_SELL,
+            "volume": volume, "price": price, "commission": commission, "time_msc": time_msc,
+            "reason": deal_reason, "symbol": order.symbol, "magic": order.magic,
+            "comment": order.comment if comment is None else comment,
+        }  # fmt: skip
+        if self.broker.margin_mode == "netting":
+            current = next((p for p in self._positions.values() if p.symbol == order.symbol), None)
+        else:
+            current = self._positions.get(position) if position else None
+        if current is None:
+            new = _Position(
+                ticket=order.ticket, identifier=order.ticket, symbol=order.symbol, type=side,
+                volume=volume, price_open=price, sl=order.sl, tp=order.tp, magic=order.magic,
+                comment=order.comment, reason=POSITION_REASON_EXPERT, time_msc=time_msc,
+                time_update_msc=time_msc,
+            )  # fmt: skip
+            self._positions[new.ticket] = new
+            order.position_id = new.identifier
+            return self._add_deal(
+                entry=DEAL_ENTRY_IN, position_id=new.identifier, profit=0.0, **deal
+            )
+        order.position_id = current.identifier
+        current.time_update_msc = time_msc
+        if current.type == side:  # netting: adding to the position
+            total = current.volume + volume
+            current.price_open = (current.price_open * current.volume + price * volume) / total
+            current.volume = round(total, 8)
+            current.sl = order.sl or current.sl
+            current.tp = order.tp or current.tp
+            return self._add_deal(
+                entry=DEAL_ENTRY_IN, position_id=current.identifier, profit=0.0, **deal
+            )
+        closed = min(volume, current.volume)
+        profit = self._profit(spec, current.type, closed, current.price_open, price)
+        if volume < current.volume - _EPS:
+            current.volume = round(current.volume - volume, 8)
+            entry = DEAL_ENTRY_OUT
+        elif volume <= current.volume + _EPS:
+            del self._positions[current.ticket]
+            entry = DEAL_ENTRY_OUT
+        else:  # netting reversal: the position keeps its identifier and changes side
+            current.type, current.volume = side, round(volume - current.volume, 8)
+            current.price_open, current.sl, current.tp = price, order.sl, order.tp
+            entry = DEAL_ENTRY_INOUT
+        return self._add_deal(entry=entry, position_id=current.identifier, profit=profit, **deal)
+
+    def _archive(self, order: _Order, state: int, time_msc: int) -> None:
+        self._orders.pop(order.ticket, None)
+        order.state, order.time_done_msc = state, time_msc
+        self._history_orders.append(order)
+
+    # ------------------------------------------------------------------ the broker's clock
+
+    def _sync(self) -> None:
+        """Process every tick between the last processed time and the clock."""
+        start, end = self._trade_msc, self._now_msc
+        self._trade_msc = end
+        if end <= start:
+            return
+        watched = {o.symbol for o in self._orders.values()}
+        watched |= {p.symbol for p in self._positions.values() if p.sl or p.tp}
+        names = sorted(watched)
+        parts = [self._ticks_between(self._symbols[n], start + 1, end) for n in names]
+        if not any(len(p) for p in parts):
+            self._expire_until(end)
+            return
+        times = np.concatenate([p["time_msc"] for p in parts])
+        which = np.concatenate([np.full(len(p), i) for i, p in enumerate(parts)])
+        bids = np.concatenate([p["bid"] for p in parts])
+        asks = np.concatenate([p["ask"] for p in parts])
+        last: dict[str, list[float]] = {}
+        for k in np.argsort(times, kind="stable"):
+            if not self._orders and not any(p.sl or p.tp for p in self._positions.values()):
+                break
+            name, t = names[which[k]], int(times[k])
+            seen = last.setdefault(name, [0.0, 0.0])
+            if bids[k] > 0:
+                seen[0] = float(bids[k])
+            if asks[k] > 0:
+                seen[1] = float(asks[k])
+            self._expire_until(t)
+            if seen[0] > 0 and seen[1] > 0:
+                self._on_tick(name, seen[0], seen[1], t)
+        self._expire_until(end)
+
+    def _expire_until(self, time_msc: int) -> None:
+        for order in sorted(self._orders.values(), key=lambda o: o.ticket):
+            if order.expire_msc is not None and order.expire_msc <= time_msc:
+                self._archive(order, ORDER_STATE_EXPIRED, order.expire_msc)
+
+    def _on_tick(self, symbol: str, bid: float, ask: float, time_msc: int) -> None:
+        for order in sorted(self._orders.values(), key=lambda o: o.ticket):
+            if order.symbol != symbol or order.ticket not in self._orders:
+                continue
+            is_buy = order.type in _BUY_ORDER_TYPES
+            price = order.price_open
+            fill: float | None = None
+            if order.type in _STOP_LIMIT_TYPES:
+                if (ask >= price) if is_buy else (bid <= price):
+                    # The stop is hit: a limit order at the stop-limit price takes its place.
+                    order.type = ORDER_TYPE_BUY_LIMIT if is_buy else ORDER_TYPE_SELL_LIMIT
+                    order.price_open, order.price_stoplimit = order.price_stoplimit, 0.0
+                    limit = order.price_open
+                    if (ask <= limit) if is_buy else (bid >= limit):
+                        fill = ask if is_buy else bid  # marketable on arrival: taker
+            elif order.type == ORDER_TYPE_BUY_LIMIT and ask <= price:
+                fill = price  # a resting limit fills at its price
+            elif order.type == ORDER_TYPE_SELL_LIMIT and bid >= price:
+                fill = price
+            elif order.type == ORDER_TYPE_BUY_STOP and ask >= price:
+                fill = ask  # a stop becomes a market order: gaps fill worse
+            elif order.type == ORDER_TYPE_SELL_STOP and bid <= price:
+                fill = bid
+            if fill is not None:
+                self._trigger(order, fill, time_msc)
+        for position in sorted(self._positions.values(), key=lambda p: p.ticket):
+            if position.symbol != symbol or position.ticket not in self._positions:
+                continue
+            if position.type == POSITION_TYPE_BUY:
+                price, hit_sl = bid, bool(position.sl) and bid <= position.sl
+                hit_tp = bool(position.tp) and bid >= position.tp
+            else:
+                price, hit_sl = ask, bool(position.sl) and ask >= position.sl
+                hit_tp = bool(position.tp) and ask <= position.tp
+            if hit_sl or hit_tp:
+                self._close_by_stop(position, price, time_msc, "sl" if hit_sl else "tp")
+
+    def _trigger(self, order: _Order, price: float, time_msc: int) -> None:
+        """A pending order's condition is met: it becomes a deal, if the margin allows."""
+        before = self._margin_used()
+        snap = self._snapshot()
+        self._fill(order, order.volume_current, price, time_msc)
+        state = self._account_state()
+        if state["margin"] > before + _EPS and state["margin_free"] < 0:
+            self._restore(snap)
+            order = self._orders[order.ticket]
+            self._archive(order, ORDER_STATE_REJECTED, time_msc)
+            return
+        order.volume_current = 0.0
+        order.price_current = price
+        self._archive(order, ORDER_STATE_FILLED, time_msc)
+
+    def _close_by_stop(self, position: _Position, price: float, time_msc: int, kind: str) -> None:
+        spec = self._symbols[position.symbol]
+        level = position.sl if kind == "sl" else position.tp
+        comment = f"[{kind} {level:.{spec.digits}f}]"
+        is_buy = position.type == POSITION_TYPE_BUY
+        order = _Order(
+            ticket=self._next_order_ticket, symbol=position.symbol,
+            type=ORDER_TYPE_SELL if is_buy else ORDER_TYPE_BUY, volume_initial=position.volume,
+            volume_current=0.0, price_open=price, price_stoplimit=0.0, sl=0.0, tp=0.0,
+            type_time=ORDER_TIME_GTC, type_filling=ORDER_FILLING_FOK, expiration_s=0,
+            expire_msc=None, magic=position.magic, comment=comment,
+            reason=ORDER_REASON_SL if kind == "sl" else ORDER_REASON_TP,
+            time_setup_msc=time_msc, price_current=price,
+        )  # fmt: skip
+        self._next_order_ticket += 1
+        self._fill(
+            order, position.volume, price, time_msc, position=position.ticket,
+            deal_reason=DEAL_REASON_SL if kind == "sl" else DEAL_REASON_TP, comment=comment,
+        )  # fmt: skip
+        self._archive(order, ORDER_STATE_FILLED, time_msc)
+
+    # ------------------------------------------------------------------ requests
+
+    def _result(
+        self, retcode: int, request: Any, *, deal: int = 0, order: int = 0, volume: float = 0.0,
+        price: float = 0.0, quote: tuple[float, float] | None = None,
+    ) -> Any:  # fmt: skip
+        bid, ask = quote or (0.0, 0.0)
+        return OrderSendResult(
+            retcode=retcode, deal=deal, order=order, volume=volume, price=price, bid=bid, ask=ask,
+            comment=RETCODE_COMMENTS.get(retcode, ""), request_id=self._request_id,
+            retcode_external=0, request=request,
+        )  # fmt: skip
+
+    def _market_open(self) -> bool:
+        return _market_open_hour(self._now_msc // MS_PER_HOUR)
+
+    def _execute(self, req: dict[str, Any], request: Any) -> Any:
+        handlers = {
+            TRADE_ACTION_DEAL: self._do_deal,
+            TRADE_ACTION_PENDING: self._do_pending,
+            TRADE_ACTION_SLTP: self._do_sltp,
+            TRADE_ACTION_MODIFY: self._do_modify,
+            TRADE_ACTION_REMOVE: self._do_remove,
+            TRADE_ACTION_CLOSE_BY: self._do_close_by,
+        }
+        handler = handlers.get(req["action"])
+        if handler is None:
+            return self._result(TRADE_RETCODE_INVALID, request)
+        return handler(req, request)
+
+    def _do_deal(self, req: dict[str, Any], request: Any) -> Any:
+        position = None
+        if req["position"]:
+            position = self._positions.get(req["position"])
+            if position is None:
+                return self._result(TRADE_RETCODE_POSITION_CLOSED, request)
+            req["symbol"] = req["symbol"] or position.symbol
+            if req["symbol"] != position.symbol:
+                return self._result(TRADE_RETCODE_INVALID, request)
+        spec = self._symbols.get(req["symbol"])
+        if spec is None or req["type"] not in (ORDER_TYPE_BUY, ORDER_TYPE_SELL):
+            return self._result(TRADE_RETCODE_INVALID, request)
+        is_buy = req["type"] == ORDER_TYPE_BUY
+        if not self._volume_ok(spec, req["volume"]):
+            return self._result(TRADE_RETCODE_INVALID_VOLUME, request)
+        if not self._filling_ok(spec, req["type_filling"]):
+            return self._result(TRADE_RETCODE_INVALID_FILL, request)
+        quote = self._quote(spec)
+        if quote is None:
+            return self._result(TRADE_RETCODE_PRICE_OFF, request)
+        if not self._checking and not self._market_open():
+            return self._result(TRADE_RETCODE_MARKET_CLOSED, request, quote=quote)
+        bid, ask = quote
+        price = ask if is_buy else bid
+        if not self._checking and self._requotes:
+            self._requotes -= 1
+            return self._result(TRADE_RETCODE_REQUOTE, request, quote=quote)
+        requested = req["price"]
+        if (
+            requested > 0
+            and abs(requested - price) > req["deviation"] * spec.point + spec.point / 10
+        ):
+            return self._result(TRADE_RETCODE_REQUOTE, request, quote=quote)
+        if position is not None:
+            if position.type == (POSITION_TYPE_BUY if is_buy else POSITION_TYPE_SELL):
+                return self._result(TRADE_RETCODE_INVALID, request, quote=quote)
+            if req["volume"] > position.volume + _EPS:
+                return self._result(TRADE_RETCODE_INVALID_CLOSE_VOLUME, request, quote=quote)
+        elif not self._stops_ok(spec, is_buy, bid if is_buy else ask, req["sl"], req["tp"]):
+            return self._result(TRADE_RETCODE_INVALID_STOPS, request, quote=quote)
+        volume, retcode = req["volume"], TRADE_RETCODE_DONE
+        if not self._checking and self._partial_fills and req["type_filling"] != ORDER_FILLING_FOK:
+            fraction = self._partial_fills.pop(0)
+            steps = math.floor(volume * fraction / spec.volume_step + 1e-9)
+            volume = round(max(steps * spec.volume_step, spec.volume_min), 8)
+            retcode = TRADE_RETCODE_DONE_PARTIAL if volume < req["volume"] else retcode
+        before = self._margin_used()
+        snap = self._snapshot()
+        order = self._new_order(req, order_type=req["type"], reason=ORDER_REASON_EXPERT)
+        order.price_open = order.price_current = price
+        deal = self._fill(order, volume, price, self._now_msc, position=req["position"])
+        state = self._account_state()
+        if state["margin"] > before + _EPS and state["margin_free"] < 0:
+            self._restore(snap)
+            return self._result(TRADE_RETCODE_NO_MONEY, request, quote=quote)
+        order.volume_current = round(req["volume"] - volume, 8)
+        filled = ORDER_STATE_FILLED if retcode == TRADE_RETCODE_DONE else ORDER_STATE_PARTIAL
+        self._archive(order, filled, self._now_msc)
+        self.orders_created += 1
+        return self._result(
+            retcode, request, deal=deal, order=order.ticket, volume=volume, price=price,
+            quote=quote,
+        )  # fmt: skip
+
+    def _do_pending(self, req: dict[str, Any], request: Any) -> Any:
+        spec = self._symbols.get(req["symbol"])
+        order_type = req["type"]
+        if spec is None or order_type not in _PENDING_TYPES:
+            return self._result(TRADE_RETCODE_INVALID, request)
+        if not self._volume_ok(spec, req["volume"]):
+            return self._result(TRADE_RETCODE_INVALID_VOLUME, request)
+        if not self._filling_ok(spec, req["type_filling"]):
+            return self._result(TRADE_RETCODE_INVALID_FILL, request)
+        type_time = req["type_time"]
+        if type_time > ORDER_TIME_SPECIFIED_DAY or not spec.expiration_mode & (1 << type_time):
+            return self._result(TRADE_RETCODE_INVALID_EXPIRATION, request)
+        expiry = self._expiry(req["type_time"], req["expiration"])
+        if expiry is None:
+            return self._result(TRADE_RETCODE_INVALID_EXPIRATION, request)
+        quote = self._quote(spec)
+        if quote is None:
+            return self._result(TRADE_RETCODE_PRICE_OFF, request)
+        if not self._checking and not self._market_open():
+            return self._result(TRADE_RETCODE_MARKET_CLOSED, request, quote=quote)
+        price, stoplimit = req["price"], req["stoplimit"]
+        if not self._pending_price_ok(spec, order_type, price, stoplimit, *quote):
+            return self._result(TRADE_RETCODE_INVALID_PRICE, request, quote=quote)
+        opens_at = stoplimit if order_type in _STOP_LIMIT_TYPES else price
+        if not self._stops_ok(spec, order_type in _BUY_ORDER_TYPES, opens_at, req["sl"], req["tp"]):
+            return self._result(TRADE_RETCODE_INVALID_STOPS, request, quote=quote)
+        order = self._new_order(req, order_type=order_type, reason=ORDER_REASON_EXPERT)
+        if order_type not in _STOP_LIMIT_TYPES:
+            order.price_stoplimit = 0.0
+        order.expiration_s, order.expire_msc = expiry
+        self._orders[order.ticket] = order
+        self.orders_created += 1
+        return self._result(
+            TRADE_RETCODE_DONE, request, order=order.ticket, volume=req["volume"], quote=quote
+        )
+
+    def _find_position(self, req: dict[str, Any]) -> _Position | None:
+        if req["position"]:
+            return self._positions.get(req["position"])
+        if self.broker.margin_mode == "netting" and req["symbol"]:
+            return next((p for p in self._positions.values() if p.symbol == req["symbol"]), None)
+        return None
+
+    def _do_sltp(self, req: dict[str, Any], request: Any) -> Any:
+        position = self._find_position(req)
+        if position is None:
+            code = TRADE_RETCODE_POSITION_CLOSED if req["position"] else TRADE_RETCODE_INVALID
+            return self._result(code, request)
+        spec = self._symbols[position.symbol]
+        quote = self._quote(spec)
+        if quote is None:
+            return self._result(TRADE_RETCODE_PRICE_OFF, request)
+        if not self._checking and not self._market_open():
+            return self._result(TRADE_RETCODE_MARKET_CLOSED, request, quote=quote)
+        if (req["sl"], req["tp"]) == (position.sl, position.tp):
+            return self._result(TRADE_RETCODE_NO_CHANGES, request, quote=quote)
+        is_buy = position.type == POSITION_TYPE_BUY
+        ref = quote[0] if is_buy else quote[1]
+        if not self._stops_ok(spec, is_buy, ref, req["sl"], req["tp"]):
+            return self._result(TRADE_RETCODE_INVALID_STOPS, request, quote=quote)
+        position.sl, position.tp = req["sl"], req["tp"]
+        position.time_update_msc = self._now_msc
+        return self._result(TRADE_RETCODE_DONE, request, quote=quote)
+
+    def _do_modify(self, req: dict[str, Any], request: Any) -> Any:
+        order = self._orders.get(req["order"])
+        if order is None:
+            return self._result(TRADE_RETCODE_INVALID, request)
+        spec = self._symbols[order.symbol]
+        quote = self._quote(spec)
+        if quote is None:
+            return self._result(TRADE_RETCODE_PRICE_OFF, request)
+        if not self._checking and not self._market_open():
+            return self._result(TRADE_RETCODE_MARKET_CLOSED, request, quote=quote)
+        stop_limit = order.type in _STOP_LIMIT_TYPES
+        stoplimit = req["stoplimit"] if stop_limit else 0.0
+        expiry = self._expiry(req["type_time"], req["expiration"])
+        if expiry is None:
+            return self._result(TRADE_RETCODE_INVALID_EXPIRATION, request, quote=quote)
+        new = (req["price"], stoplimit, req["sl"], req["tp"], req["type_time"], expiry[0])
+        old = (order.price_open, order.price_stoplimit, order.sl, order.tp, order.type_time,
+               order.expiration_s)  # fmt: skip
+        if new == old:
+            return self._result(TRADE_RETCODE_NO_CHANGES, request, order=order.ticket, quote=quote)
+        if not self._pending_price_ok(spec, order.type, req["price"], stoplimit, *quote):
+            return self._result(TRADE_RETCODE_INVALID_PRICE, request, quote=quote)
+        opens_at = stoplimit if stop_limit else req["price"]
+        if not self._stops_ok(spec, order.type in _BUY_ORDER_TYPES, opens_at, req["sl"], req["tp"]):
+            return self._result(TRADE_RETCODE_INVALID_STOPS, request, quote=quote)
+        order.price_open, order.price_stoplimit, order.sl, order.tp = new[:4]
+        order.type_time = req["type_time"]
+        order.expiration_s, order.expire_msc = expiry
+        return self._result(TRADE_RETCODE_DONE, request, order=order.ticket, quote=quote)
+
+    def _do_remove(self, req: dict[str, Any], request: Any) -> Any:
+        order = self._orders.get(req["order"])
+        if order is None:
+            return self._result(TRADE_RETCODE_INVALID, request)
+        if not self._checking and not self._market_open():
+            return self._result(TRADE_RETCODE_MARKET_CLOSED, request)
+        self._archive(order, ORDER_STATE_CANCELED, self._now_msc)
+        return self._result(TRADE_RETCODE_DONE, request, order=order.ticket)
+
+    def _do_close_by(self, req: dict[str, Any], request: Any) -> Any:
+        first = self._positions.get(req["position"])
+        other = self._positions.get(req["position_by"])
+        if self.broker.margin_mode == "netting" or first is None or other is None:
+            return self._result(TRADE_RETCODE_INVALID, request)
+        if first.symbol != other.symbol or first.type == other.type:
+            return self._result(TRADE_RETCODE_INVALID, request)
+        if not self._checking and not self._market_open():
+            return self._result(TRADE_RETCODE_MARKET_CLOSED, request)
+        spec = self._symbols[first.symbol]
+        volume = min(first.volume, other.volume)
+        price = other.price_open  # both legs at the opposite position's open price
+        order = self._new_order(
+            {**req, "symbol": first.symbol, "volume": volume, "price": price},
+            order_type=ORDER_TYPE_CLOSE_BY, reason=ORDER_REASON_EXPERT,
+        )  # fmt: skip
+        order.position_id, order.position_by_id = first.identifier, other.identifier
+        order.volume_current = 0.0
+        deals = []
+        for position in (first, other):
+            is_buy = position.type == POSITION_TYPE_SELL  # the closing side
+            profit = self._profit(spec, position.type, volume, position.price_open, price)
+            deals.append(
+                self._add_deal(
+                    order=order.ticket,
+                    deal_type=DEAL_TYPE_BUY if is_buy else DEAL_TYPE_SELL,
+                    entry=DEAL_ENTRY_OUT_BY,
+                    position_id=position.identifier,
+                    volume=volume,
+                    price=price,
+                    profit=profit,
+                    commission=0.0,
+                    time_msc=self._now_msc,
+                    reason=DEAL_REASON_EXPERT,
+                    symbol=position.symbol,
+                    comment=order.comment,
+                    magic=req["magic"],
+                )  # fmt: skip
+            )
+            position.volume = round(position.volume - volume, 8)
+            position.time_update_msc = self._now_msc
+            if position.volume <= _EPS:
+                del self._positions[position.ticket]
+        self._archive(order, ORDER_STATE_FILLED, self._now_msc)
+        self.orders_created += 1
+        return self._result(
+            TRADE_RETCODE_DONE, request, deal=deals[0], order=order.ticket, volume=volume,
+            price=price,
+        )  # fmt: skip
+
+    # ------------------------------------------------------------------ trading API
+
+    def order_send(self, request: dict[str, Any]) -> Any:
+        self._log("order_send", (request,), {})
+        if not self._attached():
+            return None
+        req = self._check_args(request)
+        if req is None:
+            return None
+        self._sync()
+        self._request_id += 1
+        echo = TradeRequest(**req)
+        if self._trade_server_up:
+            result = self._execute(req, echo)
+        else:
+            result = self._result(TRADE_RETCODE_CONNECTION, echo)
+        if self._lost_replies:
+            error, retcode = self._lost_replies.pop(0)
+            if retcode is None:
+                self._connected = False
+                return self._fail(error)
+            return self._ok(
+                result._replace(
+                    retcode=retcode, deal=0, order=0, volume=0.0, price=0.0,
+                    comment=RETCODE_COMMENTS.get(retcode, ""),
+                )
+            )  # fmt: skip
+        return self._ok(result)
+
+    def order_check(self, request: dict[str, Any]) -> Any:
+        """Validate ``request`` and the margin it needs, changing nothing.
+
+        As reported from live terminals, sessions are not checked (a request
+        that passes here may still get ``MARKET_CLOSED`` from ``order_send``),
+        nor are requotes. ``retcode`` is 0 and ``comment`` ``"Done"`` when the
+        request would be accepted.
+        """
+        self._log("order_check", (request,), {})
+        if not self._attached():
+            return None
+        req = self._check_args(request)
+        if req is None:
+            return None
+        self._sync()
+        echo = TradeRequest(**req)
+        snap = self._snapshot()
+        self._checking = True
+        try:
+            result = self._execute(req, echo)
+            state = self._account_state()
+        finally:
+            self._checking = False
+            self._restore(snap)
+        if result.retcode in _DONE_RETCODES:
+            retcode, comment = 0, "Done"
+        else:
+            retcode, comment = result.retcode, result.comment
+            state = self._account_state()
+        return self._ok(
+            OrderCheckResult(
+                retcode=retcode, balance=state["balance"], equity=state["equity"],
+                profit=state["profit"], margin=state["margin"],
+                margin_free=state["margin_free"], margin_level=state["margin_level"],
+                comment=comment, request=echo,
+            )
+        )  # fmt: skip
+
+    def order_calc_margin(self, action: int, symbol: str, volume: float, price: float) -> Any:
+        self._log("order_calc_margin", (action, symbol, volume, price), {})
+        if not self._attached():
+            return None
+        spec = self._symbols.get(symbol)
+        if spec is None or action not in (ORDER_TYPE_BUY, ORDER_TYPE_SELL):
+            return self._fail(INVALID_ARGUMENTS)
+        return self._ok(round(self._margin(spec, float(volume)), 2))
+
+    def order_calc_profit(
+        self, action: int, symbol: str, volume: float, price_open: float, price_close: float
+    ) -> Any:
+        self._log("order_calc_profit", (action, symbol, volume, price_open, price_close), {})
+        if not self._attached():
+            return None
+        spec = self._symbols.get(symbol)
+        if spec is None or action not in (ORDER_TYPE_BUY, ORDER_TYPE_SELL):
+            return self._fail(INVALID_ARGUMENTS)
+        return self._ok(self._profit(spec, action, float(volume), price_open, price_close))
+
+    def _order_tuple(self, order: _Order) -> Any:
+        price_current = order.price_current
+        if order.state == ORDER_STATE_PLACED:
+            quote = self._quote(self._symbols[order.symbol])
+            if quote is not None:
+                price_current = quote[1] if order.type in _BUY_ORDER_TYPES else quote[0]
+        return TradeOrder(
+            ticket=order.ticket, time_setup=order.time_setup_msc // 1000,
+            time_setup_msc=order.time_setup_msc, time_done=order.time_done_msc // 1000,
+            time_done_msc=order.time_done_msc, time_expiration=order.expiration_s,
+            type=order.type, type_time=order.type_time, type_filling=order.type_filling,
+            state=order.state, magic=order.magic, position_id=order.position_id,
+            position_by_id=order.position_by_id, reason=order.reason,
+            volume_initial=order.volume_initial, volume_current=order.volume_current,
+            price_open=order.price_open, sl=order.sl, tp=order.tp, price_current=price_current,
+            price_stoplimit=order.price_stoplimit, symbol=order.symbol, comment=order.comment,
+            external_id="",
+        )  # fmt: skip
+
+    def _position_tuple(self, position: _Position) -> Any:
+        spec = self._symbols[position.symbol]
+        price = self._position_price(position)
+        return TradePosition(
+            ticket=position.ticket, time=position.time_msc // 1000, time_msc=position.time_msc,
+            time_update=position.time_update_msc // 1000,
+            time_update_msc=position.time_update_msc, type=position.type, magic=position.magic,
+            identifier=position.identifier, reason=position.reason, volume=position.volume,
+            price_open=round(position.price_open, spec.digits + 3), sl=position.sl,
+            tp=position.tp, price_current=price, swap=position.swap,
+            profit=self._profit(spec, position.type, position.volume, position.price_open, price),
+            symbol=position.symbol, comment=position.comment, external_id="",
+        )  # fmt: skip
+
+    def _select(
+        self, name: str, kwargs: dict[str, Any], *, keys: tuple[str, ...]
+    ) -> dict[str, Any] | None:
+        """Log, check the link and the arguments, process the broker's ticks."""
+        self._log(name, (), {k: v for k, v in kwargs.items() if v is not None})
+        if not self._attached():
+            return None
+        for key in keys:
+            value = kwargs.get(key)
+            if value is not None and (
+                _bad_int(value) if key != "group" else not isinstance(value, str)
+            ):
+                return self._fail(INVALID_ARGUMENTS)
+        symbol = kwargs.get("symbol")
+        if symbol is not None and not isinstance(symbol, str):
+            return self._fail(INVALID_ARGUMENTS)
+        self._sync()
+        return kwargs
+
+    def positions_total(self) -> int | None:
+        if self._select("positions_total", {}, keys=()) is None:
+            return None
+        return self._ok(len(self._positions))
+
+    def positions_get(
+        self, symbol: str | None = None, group: str | None = None, ticket: int | None = None
+    ) -> tuple[Any, ...] | None:
+        args = {"symbol": symbol, "group": group, "ticket": ticket}
+        if self._select("positions_get", args, keys=("group", "ticket")) is None:
+            return None
+        found = [
+            p
+            for p in sorted(self._positions.values(), key=lambda p: p.ticket)
+            if (ticket is None or p.ticket == ticket)
+            and (symbol is None or p.symbol == symbol)
+            and (symbol is not None or _match_group(p.symbol, group))
+        ]
+        return self._ok(tuple(self._position_tuple(p) for p in found))
+
+    def orders_total(self) -> int | None:
+        if self._select("orders_total", {}, keys=()) is None:
+            return None
+        return self._ok(len(self._orders))
+
+    def orders_get(
+        self, symbol: str | None = None, group: str | None = None, ticket: int | None = None
+    ) -> tuple[Any, ...] | None:
+        args = {"symbol": symbol, "group": group, "ticket": ticket}
+        if self._select("orders_get", args, keys=("group", "ticket")) is None:
+            return None
+        found = [
+            o
+            for o in sorted(self._orders.values(), key=lambda o: o.ticket)
+            if (ticket is None or o.ticket == ticket)
+            and (symbol is None or o.symbol == symbol)
+            and (symbol is not None or _match_group(o.symbol, group))
+        ]
+        return self._ok(tuple(self._order_tuple(o) for o in found))
+
+    def _history_range(self, date_from: Any, date_to: Any) -> tuple[int, int] | None:
+        from_s, to_s = _to_seconds(date_from), _to_seconds(date_to)
+        if from_s is None or to_s is None:
+            return self._fail(INVALID_ARGUMENTS)
+        return from_s, to_s
+
+    def history_orders_get(
+        self, date_from: Any = None, date_to: Any = None, group: str | None = None,
+        ticket: int | None = None, position: int | None = None,
+    ) -> tuple[Any, ...] | None:  # fmt: skip
+        """``(date_from, date_to, group=)`` | ``(ticket=)`` | ``(position=)``.
+
+        A date range selects orders set up or completed in ``[date_from, date_to]``
+        (whole seconds, inclusive).
+        """
+        args = {"date_from": date_from, "date_to": date_to, "group": group, "ticket": ticket,
+                "position": position}  # fmt: skip
+        if self._select("history_orders_get", args, keys=("group", "ticket", "position")) is None:
+            return None
+        orders = self._history_orders
+        if ticket is not None:
+            found = [o for o in orders if o.ticket == ticket]
+        elif position is not None:
+            found = [o for o in orders if o.position_id == position]
+        else:
+            span = self._history_range(date_from, date_to)
+            if span is None:
+                return None
+            lo, hi = span[0] * 1000, span[1] * 1000 + 999
+            found = [
+                o
+                for o in orders
+                if (lo <= o.time_setup_msc <= hi or lo <= o.time_done_msc <= hi)
+                and _match_group(o.symbol, group)
+            ]
+        found.sort(key=lambda o: (o.time_done_msc, o.ticket))
+        return self._ok(tuple(self._order_tuple(o) for o in found))
+
+    def history_orders_total(self, date_from: Any, date_to: Any) -> int | None:
+        orders = self.history_orders_get(date_from, date_to)
+        return None if orders is None else len(orders)
+
+    def history_deals_get(
+        self, date_from: Any = None, date_to: Any = None, group: str | None = None,
+        ticket: int | None = None, position: int | None = None,
+    ) -> tuple[Any, ...] | None:  # fmt: skip
+        """``(date_from, date_to, group=)`` | ``(ticket=ORDER_TICKET)`` | ``(position=)``.
+
+        As documented, ``ticket`` is an *order* ticket: the deals of that order
+        (``DEAL_ORDER``); ``position`` a position identifier (``DEAL_POSITION_ID``).
+        """
+        args = {"date_from": date_from, "date_to": date_to, "group": group, "ticket": ticket,
+                "position": position}  # fmt: skip
+        if self._select("history_deals_get", args, keys=("group", "ticket", "position")) is None:
+            return None
+        if ticket is not None:
+            return self._ok(tuple(d for d in self._deals if d.order == ticket))
+        if position is not None:
+            return self._ok(tuple(d for d in self._deals if d.position_id == position))
+        span = self._history_range(date_from, date_to)
+        if span is None:
+            return None
+        return self._ok(
+            tuple(
+                d
+                for d in self._deals
+                if span[0] <= d.time <= span[1] and _match_group(d.symbol, group)
+            )
+        )
+
+    def history_deals_total(self, date_from: Any, date_to: Any) -> int | None:
+        deals = self.history_deals_get(date_from, date_to)
+        return None if deals is None else len(deals)
+
+
+class FakeMetaTrader5(_TradingTerminal):
     """The ``MetaTrader5`` module API over a simulated broker.
 
     An instance stands in for the module: ``install(fake)`` makes
@@ -382,6 +1695,7 @@ class FakeMetaTrader5:
         self._chunks: dict[tuple[str, int], np.ndarray] = {}
         self._extra: dict[str, np.ndarray] = {}
         self._history_start_msc = int(self.broker.history_start.timestamp() * 1000)
+        self._init_trading()
 
     # ------------------------------------------------------------------ controls
 
@@ -746,18 +2060,25 @@ class FakeMetaTrader5:
         self._log("account_info", (), {})
         if not self._attached():
             return None
+        self._sync()
         b = self.broker
+        state = self._account_state()
+        margin_mode = (
+            ACCOUNT_MARGIN_MODE_RETAIL_NETTING
+            if b.margin_mode == "netting"
+            else ACCOUNT_MARGIN_MODE_RETAIL_HEDGING
+        )
         return self._ok(
             AccountInfo(
                 login=b.login, trade_mode=ACCOUNT_TRADE_MODE_DEMO, leverage=b.leverage,
                 limit_orders=200, margin_so_mode=ACCOUNT_STOPOUT_MODE_PERCENT,
-                trade_allowed=True, trade_expert=True,
-                margin_mode=ACCOUNT_MARGIN_MODE_RETAIL_HEDGING, currency_digits=2,
-                fifo_close=False, balance=b.balance, credit=0.0, profit=0.0, equity=b.balance,
-                margin=0.0, margin_free=b.balance, margin_level=0.0, margin_so_call=50.0,
-                margin_so_so=30.0, margin_initial=0.0, margin_maintenance=0.0, assets=0.0,
-                liabilities=0.0, commission_blocked=0.0, name="Fake Trader", server=b.server,
-                currency=b.currency, company=b.company,
+                trade_allowed=True, trade_expert=True, margin_mode=margin_mode,
+                currency_digits=2, fifo_close=False, balance=state["balance"], credit=0.0,
+                profit=state["profit"], equity=state["equity"], margin=state["margin"],
+                margin_free=state["margin_free"], margin_level=state["margin_level"],
+                margin_so_call=50.0, margin_so_so=30.0, margin_initial=0.0,
+                margin_maintenance=0.0, assets=0.0, liabilities=0.0, commission_blocked=0.0,
+                name="Fake Trader", server=b.server, currency=b.currency, company=b.company,
             )
         )  # fmt: skip
 
@@ -781,7 +2102,9 @@ class FakeMetaTrader5:
             spread_float=True, ticks_bookdepth=10, trade_calc_mode=SYMBOL_CALC_MODE_FOREX,
             trade_mode=SYMBOL_TRADE_MODE_FULL, trade_exemode=SYMBOL_TRADE_EXECUTION_MARKET,
             swap_mode=SYMBOL_SWAP_MODE_POINTS, swap_rollover3days=3, margin_hedged_use_leg=False,
-            expiration_mode=15, filling_mode=2, order_mode=127, bid=bid, bidhigh=bid, bidlow=bid,
+            expiration_mode=spec.expiration_mode, filling_mode=spec.filling_mode, order_mode=127,
+            trade_stops_level=spec.stops_level, trade_freeze_level=0, bid=bid, bidhigh=bid,
+            bidlow=bid,
             ask=ask, askhigh=ask, asklow=ask, last=0.0, lasthigh=0.0, lastlow=0.0,
             volume_real=0.0, volumehigh_real=0.0, volumelow_real=0.0, option_strike=0.0,
             point=point, trade_tick_value=1.0, trade_tick_value_profit=1.0,
@@ -806,16 +2129,7 @@ class FakeMetaTrader5:
         self._log("symbols_get", (), {"group": group} if group is not None else {})
         if not self._attached():
             return None
-        specs = list(self._symbols.values())
-        if group is not None:
-            patterns = [p.strip() for p in group.split(",") if p.strip()]
-            include = [p for p in patterns if not p.startswith("!")]
-            exclude = [p[1:] for p in patterns if p.startswith("!")]
-
-            def matches(name: str, pats: list[str]) -> bool:
-                return any(fnmatch.fnmatchcase(name.upper(), p.upper()) for p in pats)
-
-            specs = [s for s in specs if matches(s.name, include) and not matches(s.name, exclude)]
+        specs = [s for s in self._symbols.values() if _match_group(s.name, group)]
         return self._ok(tuple(self._symbol_info(s) for s in specs))
 
     def symbol_info(self, symbol: str) -> Any:

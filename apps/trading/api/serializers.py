@@ -2,6 +2,9 @@ from rest_framework import serializers
 
 from apps.trading.models import Fill, Order, OrderEvent, Position, TradingAccount
 
+# Where a client may say an order comes from (strategies and algos place their own).
+PLACE_SOURCES = [("api", "API"), ("ui", "Dashboard")]
+
 
 class AccountSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
@@ -110,7 +113,7 @@ class OrderPlaceSerializer(serializers.Serializer):
         max_digits=20, decimal_places=10, required=False, allow_null=True
     )
     client_order_id = serializers.CharField(max_length=64, required=False)
-    source = serializers.ChoiceField(choices=[("api", "API"), ("ui", "Dashboard")], default="api")
+    source = serializers.ChoiceField(choices=PLACE_SOURCES, default="api")
 
 
 class FillSerializer(serializers.ModelSerializer):

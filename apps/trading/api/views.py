@@ -13,6 +13,7 @@ from apps.accounts.permissions import IsTrader
 from apps.marketdata.selectors import instrument_get
 from apps.trading import selectors, services
 from apps.trading.api import serializers as s
+from apps.trading.models import Fill, Order, Position, TradingAccount
 
 
 class AccountViewSet(viewsets.ReadOnlyModelViewSet):
@@ -22,6 +23,8 @@ class AccountViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["broker", "status", "currency"]
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return TradingAccount.objects.none()
         return selectors.accounts_for(self.request.user)
 
     def get_serializer(self, *args, **kwargs):
@@ -48,6 +51,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     filterset_fields = ["account", "status", "side", "type", "source", "instrument__symbol"]
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Order.objects.none()
         return selectors.orders_for(self.request.user)
 
     def get_serializer_class(self):
@@ -90,6 +95,8 @@ class FillViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["account", "order", "side", "instrument__symbol"]
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Fill.objects.none()
         return selectors.fills_for(self.request.user)
 
 
@@ -100,6 +107,8 @@ class PositionViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["account", "instrument__symbol"]
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Position.objects.none()
         qs = selectors.positions_for(self.request.user)
         if self.request.query_params.get("closed", "false").lower() != "true":
             qs = qs.filter(closed_at__isnull=True)

@@ -30,7 +30,17 @@ def eurusd():
 
 
 def quote(bid, ask, ts=T0 // 1000):
-    live.quote_store({"symbol": "EURUSD", "bid": bid, "ask": ask, "time": "t", "ts": ts, "source": "t", "simulated": True})
+    live.quote_store(
+        {
+            "symbol": "EURUSD",
+            "bid": bid,
+            "ask": ask,
+            "time": "t",
+            "ts": ts,
+            "source": "t",
+            "simulated": True,
+        }
+    )
 
 
 def stored_ticks(eurusd, bids, start=None):
@@ -40,15 +50,27 @@ def stored_ticks(eurusd, bids, start=None):
     start = start or time.time_ns() // 1000 + 1_000_000
     source = DataSource.objects.get(name="synthetic")
     bids = np.array(bids, dtype=float)
-    batch = TickBatch(time_us=start + np.arange(len(bids), dtype=np.int64) * 1_000_000, bid=bids, ask=bids + 0.0001)
+    batch = TickBatch(
+        time_us=start + np.arange(len(bids), dtype=np.int64) * 1_000_000,
+        bid=bids,
+        ask=bids + 0.0001,
+    )
     ticks_ingest(instrument=eurusd, source=source, batch=batch, publish=False, now=start + 10**10)
     return source, int(batch.time_us[0]), int(batch.time_us[-1])
 
 
 def place(account, eurusd, **kw):
     order, _ = services.order_place(account=account, instrument=eurusd, quantity=D("1"), **kw)
-    assert execute_order(order.pk) in ("accepted", "filled", "partially_filled", "cancelled", "rejected")
-    assert execute_order(order.pk) == order.__class__.objects.get(pk=order.pk).status  # twice: no-op
+    assert execute_order(order.pk) in (
+        "accepted",
+        "filled",
+        "partially_filled",
+        "cancelled",
+        "rejected",
+    )
+    assert (
+        execute_order(order.pk) == order.__class__.objects.get(pk=order.pk).status
+    )  # twice: no-op
     order.refresh_from_db()
     return order
 
@@ -68,11 +90,18 @@ def test_market_order_without_a_quote_waits_and_ioc_is_cancelled(account, eurusd
 def test_resting_limit_and_stop_fill_from_stored_ticks(account, eurusd):
     quote("1.10000", "1.10010")
     limit = place(account, eurusd, side="buy", type="limit", price=D("1.09950"))
-    stop = place(account, eurusd, side="sell", type="stop", stop_price=D("1.09900"), client_order_id="s1")
+    stop = place(
+        account, eurusd, side="sell", type="stop", stop_price=D("1.09900"), client_order_id="s1"
+    )
     assert limit.status == "accepted" and stop.status == "accepted"
     assert paper.has_working(eurusd.pk)
     source, first, last = stored_ticks(eurusd, [1.09990, 1.09940, 1.09890, 1.09950])
-    assert paper.match_ticks(instrument_id=eurusd.pk, source_id=source.pk, first_us=first, last_us=last) == 2
+    assert (
+        paper.match_ticks(
+            instrument_id=eurusd.pk, source_id=source.pk, first_us=first, last_us=last
+        )
+        == 2
+    )
     limit.refresh_from_db()
     stop.refresh_from_db()
     # The limit rested, then the ask 1.09950 reached it: filled at its own price.
@@ -81,7 +110,12 @@ def test_resting_limit_and_stop_fill_from_stored_ticks(account, eurusd):
     assert stop.status == "filled" and stop.average_fill_price == D("1.09890")
     position = Position.objects.get(account=account, closed_at__isnull=False)
     assert position.realized_pnl == D("-60.00000000")  # 100,000 × (1.09890 − 1.09950)
-    assert paper.match_ticks(instrument_id=eurusd.pk, source_id=source.pk, first_us=first, last_us=last) == 0
+    assert (
+        paper.match_ticks(
+            instrument_id=eurusd.pk, source_id=source.pk, first_us=first, last_us=last
+        )
+        == 0
+    )
     assert not paper.has_working(eurusd.pk)
 
 
@@ -90,8 +124,18 @@ def test_gtd_order_expires_on_the_first_tick_after_its_time(account, eurusd):
 
     quote("1.10000", "1.10010")
     future = datetime.now(UTC) + timedelta(days=1)
-    order = place(account, eurusd, side="buy", type="limit", price=D("1.09000"), time_in_force="GTD", expire_at=future)
-    source, first, last = stored_ticks(eurusd, [1.10000, 1.10001], start=int(future.timestamp() * 1e6) + 1)
+    order = place(
+        account,
+        eurusd,
+        side="buy",
+        type="limit",
+        price=D("1.09000"),
+        time_in_force="GTD",
+        expire_at=future,
+    )
+    source, first, last = stored_ticks(
+        eurusd, [1.10000, 1.10001], start=int(future.timestamp() * 1e6) + 1
+    )
     paper.match_ticks(instrument_id=eurusd.pk, source_id=source.pk, first_us=first, last_us=last)
     order.refresh_from_db()
     assert order.status == "expired"
@@ -101,7 +145,9 @@ def test_bracket_places_an_oco_pair_and_the_take_profit_cancels_the_stop(account
     from apps.trading.models import Order
 
     quote("1.10000", "1.10010")
-    entry = place(account, eurusd, side="buy", type="market", stop_loss=D("1.09500"), take_profit=D("1.10500"))
+    entry = place(
+        account, eurusd, side="buy", type="market", stop_loss=D("1.09500"), take_profit=D("1.10500")
+    )
     assert entry.status == "filled"
     legs = {o.role: o for o in Order.objects.filter(parent=entry)}
     assert set(legs) == {"stop_loss", "take_profit"}
@@ -112,7 +158,9 @@ def test_bracket_places_an_oco_pair_and_the_take_profit_cancels_the_stop(account
     paper.match_ticks(instrument_id=eurusd.pk, source_id=source.pk, first_us=first, last_us=last)
     for leg in legs.values():
         leg.refresh_from_db()
-    assert legs["take_profit"].status == "filled" and legs["take_profit"].average_fill_price == D("1.10500")
+    assert legs["take_profit"].status == "filled" and legs["take_profit"].average_fill_price == D(
+        "1.10500"
+    )
     assert legs["stop_loss"].status == "cancelled"
     account.refresh_from_db()
     assert account.balance == D("100000") + D("490")  # 100,000 × (1.10500 − 1.10010)
@@ -125,7 +173,9 @@ def test_closing_a_position_cancels_its_protection(account, eurusd):
     entry = place(account, eurusd, side="buy", type="market", stop_loss=D("1.09500"))
     stop = Order.objects.get(parent=entry)
     execute_order(stop.pk)
-    close = services.position_close(position=Position.objects.get(account=account, closed_at__isnull=True))
+    close = services.position_close(
+        position=Position.objects.get(account=account, closed_at__isnull=True)
+    )
     execute_order(close.pk)
     stop.refresh_from_db()
     assert stop.status == "cancelled"

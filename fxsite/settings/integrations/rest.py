@@ -55,6 +55,13 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "apps.trading.models.OrderStatus",
+        "TradingAccountStatusEnum": "apps.trading.models.AccountStatus",
+        "ImportStatusEnum": "apps.marketdata.models.IngestionStatus",
+        "OrderSourceEnum": "apps.trading.models.OrderSource",
+        "PlaceOrderSourceEnum": "apps.trading.api.serializers.PLACE_SOURCES",
+    },
     # Swagger UI assets are served by us (whitenoise), not from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
