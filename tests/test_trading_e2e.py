@@ -17,8 +17,17 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _quote(bid: str, ask: str, ts: int) -> None:
-    live.quote_store({"symbol": "EURUSD", "bid": bid, "ask": ask, "time": "2024-01-02T10:00:00Z",
-                      "ts": ts, "source": "test", "simulated": True})
+    live.quote_store(
+        {
+            "symbol": "EURUSD",
+            "bid": bid,
+            "ask": ask,
+            "time": "2024-01-02T10:00:00Z",
+            "ts": ts,
+            "source": "test",
+            "simulated": True,
+        }
+    )
 
 
 def test_market_orders_fill_on_paper_and_arrive_live(daphne_server, celery_worker):
@@ -33,16 +42,28 @@ def test_market_orders_fill_on_paper_and_arrive_live(daphne_server, celery_worke
     _quote("1.10000", "1.10010", 1_900_000_000_000)
 
     async def scenario():
-        async with websockets.connect(f"{daphne_server.ws_url}/ws/trading/?token={token}") as ws, \
-                websockets.connect(f"{daphne_server.ws_url}/ws/trading/?token={other_token}") as spy:
+        async with (
+            websockets.connect(f"{daphne_server.ws_url}/ws/trading/?token={token}") as ws,
+            websockets.connect(f"{daphne_server.ws_url}/ws/trading/?token={other_token}") as spy,
+        ):
             assert json.loads(await ws.recv())["type"] == "welcome"
             assert json.loads(await spy.recv())["type"] == "welcome"
-            body = {"account": account.pk, "symbol": "EURUSD", "side": "buy", "type": "market",
-                    "quantity": "1.00", "client_order_id": "e2e-1"}
+            body = {
+                "account": account.pk,
+                "symbol": "EURUSD",
+                "side": "buy",
+                "type": "market",
+                "quantity": "1.00",
+                "client_order_id": "e2e-1",
+            }
             async with httpx.AsyncClient() as client:
-                placed = await client.post(f"{base}/api/v1/trading/orders/", json=body, headers=headers)
+                placed = await client.post(
+                    f"{base}/api/v1/trading/orders/", json=body, headers=headers
+                )
                 assert placed.status_code == 201, placed.text
-                again = await client.post(f"{base}/api/v1/trading/orders/", json=body, headers=headers)
+                again = await client.post(
+                    f"{base}/api/v1/trading/orders/", json=body, headers=headers
+                )
                 assert again.status_code == 200 and again.json()["id"] == placed.json()["id"]
             seen = {}
             while "fill" not in seen or "position" not in seen:
@@ -59,7 +80,9 @@ def test_market_orders_fill_on_paper_and_arrive_live(daphne_server, celery_worke
     assert len(positions) == 1 and Decimal(positions[0]["quantity"]) == 1
     assert positions[0]["id"] == seen["position"]["id"]
     _quote("1.10110", "1.10120", 1_900_000_001_000)
-    closed = httpx.post(f"{base}/api/v1/trading/positions/{positions[0]['id']}/close/", headers=headers)
+    closed = httpx.post(
+        f"{base}/api/v1/trading/positions/{positions[0]['id']}/close/", headers=headers
+    )
     assert closed.status_code == 202, closed.text
 
     def balance():
@@ -79,4 +102,9 @@ def test_market_orders_fill_on_paper_and_arrive_live(daphne_server, celery_worke
     assert fills["count"] == 2
     other_headers = {"Authorization": f"Bearer {other_token}"}
     assert httpx.get(f"{base}/api/v1/trading/fills/", headers=other_headers).json()["count"] == 0
-    assert httpx.get(f"{base}/api/v1/trading/accounts/{account.pk}/", headers=other_headers).status_code == 404
+    assert (
+        httpx.get(
+            f"{base}/api/v1/trading/accounts/{account.pk}/", headers=other_headers
+        ).status_code
+        == 404
+    )
