@@ -17,5 +17,6 @@ class TradingConsumer(AuthenticatedJsonConsumer):
         else:
             await super().handle_message(content)
 
-    async def trading_event(self, message: dict) -> None:
-        await self.send_json(message["event"])
+    async def trading_events(self, message: dict) -> None:
+        for event in message["events"]:
+            await self.send_json(event)

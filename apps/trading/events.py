@@ -6,6 +6,8 @@ group other than the account owner's.
 
 from __future__ import annotations
 
+import threading
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
@@ -15,14 +17,29 @@ def user_group(user_id: int) -> str:
     return f"trading.user.{user_id}"
 
 
+_pending = threading.local()
+
+
 def publish(user_id: int, kind: str, data: dict) -> None:
-    """Send ``{"type": kind, ...data}`` to the user's sockets once committed."""
-    message = {"type": "trading.event", "event": {"type": kind, **data}}
+    """Queue ``{"type": kind, ...data}`` for the user's sockets; everything a
+    transaction queued goes out in one message per user once it commits."""
+    if not getattr(_pending, "events", None):
+        _pending.events = {}
+        transaction.on_commit(_flush)
+    _pending.events.setdefault(user_id, []).append({"type": kind, **data})
 
-    def send() -> None:
-        async_to_sync(get_channel_layer().group_send)(user_group(user_id), message)
 
-    transaction.on_commit(send)
+def _flush() -> None:
+    batches, _pending.events = getattr(_pending, "events", {}), {}
+    if not batches:
+        return
+
+    async def send_all() -> None:
+        layer = get_channel_layer()
+        for user_id, batch in batches.items():
+            await layer.group_send(user_group(user_id), {"type": "trading.events", "events": batch})
+
+    async_to_sync(send_all)()
 
 
 def order_data(order) -> dict:
