@@ -9,12 +9,19 @@ order and its fill count, so a task delivered twice books nothing twice.
 from __future__ import annotations
 
 import time as _time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from apps.marketdata import live
 from apps.trading import matching, services
 from apps.trading.models import Order, TradingAccount
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _us(moment: datetime) -> int:
+    """Exact microseconds since the epoch (no float rounding)."""
+    return (moment - EPOCH) // timedelta(microseconds=1)
 
 
 def engine_for(account: TradingAccount, order: Order) -> matching.MatchingEngine:
@@ -46,11 +53,11 @@ def to_paper(order: Order) -> matching.PaperOrder:
         side=order.side,
         type=order.type,
         quantity=order.quantity,
-        submitted_at_us=int(order.created_at.timestamp() * 1_000_000),
+        submitted_at_us=_us(order.created_at),
         price=order.price,
         stop_price=order.stop_price,
         time_in_force=order.time_in_force,
-        expire_at_us=int(order.expire_at.timestamp() * 1_000_000) if order.expire_at else None,
+        expire_at_us=_us(order.expire_at) if order.expire_at else None,
         filled=order.filled_quantity,
         triggered=order.triggered,
         resting=order.resting,
@@ -66,7 +73,7 @@ def book(order: Order, paper: matching.PaperOrder, result: matching.Result) -> N
             order=order,
             quantity=execution.quantity,
             price=execution.price,
-            time=datetime.fromtimestamp(execution.time_us / 1e6, tz=UTC),
+            time=EPOCH + timedelta(microseconds=execution.time_us),
             broker_deal_id=f"paper-{order.pk}-{order.filled_quantity}",
             actor="broker:paper",
         )
@@ -172,7 +179,7 @@ def match_ticks(*, instrument_id: int, source_id: int, first_us: int, last_us: i
                 if o.role == Order.Role.TRAILING_STOP and o.trailing_stop
             }
             for time, bid, ask, _ in rows:
-                quote = matching.Quote(int(time.timestamp() * 1_000_000), bid, ask)
+                quote = matching.Quote(_us(time), bid, ask)
                 live_papers = [p for p in papers.values() if not p.terminal]
                 if not live_papers:
                     break
