@@ -6,7 +6,8 @@ from typing import Any
 
 import redis
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import channel_layers
 from django.conf import settings
 from django.db import connection
 
@@ -46,14 +47,21 @@ def _check_redis() -> dict[str, Any]:
 async def _layer_round_trip() -> None:
     import asyncio
 
-    layer = get_channel_layer()
-    if layer is None:
+    # A layer of its own: probes from several threads must not share (and,
+    # on a timeout, disturb) the receive state of the process-wide layer.
+    if DEFAULT_CHANNEL_LAYER not in settings.CHANNEL_LAYERS:
         raise RuntimeError("no channel layer configured")
-    channel = await layer.new_channel("readyz.")
-    await layer.send(channel, {"type": "readyz.ping"})
-    message = await asyncio.wait_for(layer.receive(channel), timeout=CHECK_TIMEOUT)
-    if message.get("type") != "readyz.ping":
-        raise RuntimeError(f"unexpected message {message!r}")
+    layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+    try:
+        channel = await layer.new_channel("readyz.")
+        await layer.send(channel, {"type": "readyz.ping"})
+        message = await asyncio.wait_for(layer.receive(channel), timeout=CHECK_TIMEOUT)
+        if message.get("type") != "readyz.ping":
+            raise RuntimeError(f"unexpected message {message!r}")
+    finally:
+        close = getattr(layer, "close_pools", None)
+        if close is not None:
+            await close()
 
 
 def _check_channel_layer() -> dict[str, Any]:

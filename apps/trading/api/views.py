@@ -28,6 +28,8 @@ class AccountViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.accounts_for(self.request.user)
 
     def get_serializer(self, *args, **kwargs):
+        if getattr(self, "swagger_fake_view", False) or not args:
+            return super().get_serializer(*args, **kwargs)
         quotes = selectors.live_quotes()
         instances = args[0] if args else None
         for account in (
@@ -115,6 +117,8 @@ class PositionViewSet(viewsets.ReadOnlyModelViewSet):
         return qs
 
     def get_serializer(self, *args, **kwargs):
+        if getattr(self, "swagger_fake_view", False) or not args:
+            return super().get_serializer(*args, **kwargs)
         quotes = selectors.live_quotes()
         instances = args[0] if args else None
         for position in (
