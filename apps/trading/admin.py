@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from apps.trading.models import Fill, LedgerEntry, Order, OrderEvent, Position, TradingAccount
+from apps.trading.models import (
+    Fill,
+    LedgerEntry,
+    Order,
+    OrderEvent,
+    Position,
+    SwapCharge,
+    TradingAccount,
+)
 
 
 @admin.register(TradingAccount)
@@ -134,6 +142,19 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["account__name", "note"]
     date_hierarchy = "time"
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(SwapCharge)
+class SwapChargeAdmin(admin.ModelAdmin):
+    list_display = ["rollover_date", "position", "nights", "amount", "created_at"]
+    list_filter = ["rollover_date", "nights"]
+    date_hierarchy = "rollover_date"
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -317,3 +317,24 @@ class LedgerEntry(models.Model):
 OrderStatus = Order.Status
 OrderSource = Order.Source
 AccountStatus = TradingAccount.Status
+
+
+class SwapCharge(models.Model):
+    """Swap booked on a position at one 17:00 New York rollover (once only)."""
+
+    position = models.ForeignKey(Position, on_delete=models.PROTECT, related_name="swap_charges")
+    rollover_date = models.DateField(help_text="New York date of the 17:00 rollover.")
+    nights = models.PositiveSmallIntegerField()
+    amount = models.DecimalField(**MONEY)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-rollover_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["position", "rollover_date"], name="swap_once_per_position_and_rollover"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rollover_date}: {self.amount}"

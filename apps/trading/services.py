@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from apps.marketdata.models import Instrument
@@ -535,3 +535,68 @@ def _place_protection(entry: Order, position: Position) -> list[Order]:
         )
         placed.append(order)
     return placed
+
+
+def rollover_instant(rollover_date) -> datetime:
+    """17:00 New York on ``rollover_date``, as an aware datetime."""
+    from zoneinfo import ZoneInfo
+
+    return datetime.combine(
+        rollover_date, datetime.min.time(), tzinfo=ZoneInfo("America/New_York")
+    ).replace(hour=17)
+
+
+def latest_rollover_date(now: datetime):
+    """The New York date of the last weekday 17:00 rollover at or before ``now``."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    local = now.astimezone(ZoneInfo("America/New_York"))
+    day = local.date() if local.hour >= 17 else local.date() - timedelta(days=1)
+    while day.weekday() >= 5:  # no rollover at weekends (Wednesday's carries them)
+        day -= timedelta(days=1)
+    return day
+
+
+def swaps_charge(*, rollover_date, quotes: dict | None = None) -> int:
+    """Book swap on every position that was open through the rollover of
+    ``rollover_date``; safe to run again (one charge per position and date)."""
+    from apps.trading.models import SwapCharge
+
+    if rollover_date.weekday() >= 5:
+        return 0
+    instant = rollover_instant(rollover_date)
+    quotes = quotes if quotes is not None else live_quotes()
+    charged = 0
+    candidates = (
+        Position.objects.filter(opened_at__lt=instant, closed_at__isnull=True)
+        .exclude(quantity=0)
+        .exclude(swap_charges__rollover_date=rollover_date)
+        .select_related("account", "instrument")
+    )
+    for position in candidates:
+        spec = spec_of(position.instrument)
+        amount = accounting.swap(
+            spec, position.quantity, rollover_date, position.account.currency, quotes
+        )
+        try:
+            with transaction.atomic():
+                SwapCharge.objects.create(
+                    position=position,
+                    rollover_date=rollover_date,
+                    nights=accounting.swap_nights(rollover_date),
+                    amount=amount,
+                )
+                Position.objects.filter(pk=position.pk).update(swap=models.F("swap") + amount)
+                if amount:
+                    ledger_post(
+                        account=position.account,
+                        kind=LedgerEntry.Kind.SWAP,
+                        amount=amount,
+                        position=position,
+                        note=f"Rollover {rollover_date}",
+                    )
+        except IntegrityError:
+            continue  # charged concurrently
+        charged += 1
+    return charged

@@ -55,3 +55,11 @@ def on_ticks_stored(sender, instrument_id, source_id, first_us, last_us, **kwarg
     for instruments with working paper orders."""
     if paper.has_working(instrument_id):
         paper_match.delay(instrument_id, source_id, first_us, last_us)
+
+
+@shared_task(name="apps.trading.tasks.charge_swaps", ignore_result=True, expires=240)
+def charge_swaps() -> int:
+    """Book the swap of the latest 17:00 New York rollover (beat; idempotent)."""
+    from django.utils import timezone
+
+    return services.swaps_charge(rollover_date=services.latest_rollover_date(timezone.now()))

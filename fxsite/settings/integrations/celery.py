@@ -46,6 +46,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.monitoring.tasks.heartbeat",
         "schedule": 30.0,
     },
+    "trading-charge-swaps": {
+        "task": "apps.trading.tasks.charge_swaps",
+        "schedule": 300.0,
+    },
     "trading-paper-refresh-working": {
         "task": "apps.trading.tasks.paper_refresh_working",
         "schedule": 30.0,
