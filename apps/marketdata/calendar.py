@@ -12,7 +12,7 @@ All functions are vectorised over int64 arrays of UTC microseconds.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -36,6 +36,19 @@ TIMEFRAME_US = {
     "W1": 7 * DAY_US,
 }
 TIMEFRAMES = tuple(TIMEFRAME_US)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def us_to_datetime(us: int) -> datetime:
+    """UTC microseconds → aware datetime, exactly (no float on the way)."""
+    return EPOCH + timedelta(microseconds=int(us))
+
+
+def datetime_to_us(moment: datetime) -> int:
+    """Aware datetime → UTC microseconds, exactly."""
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
 _DAYS = {"MON": 0, "TUE": 1, "WED": 2, "THU": 3, "FRI": 4, "SAT": 5, "SUN": 6}
 
 

@@ -11,7 +11,13 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps.marketdata import live
-from apps.marketdata.calendar import TIMEFRAME_US, WeeklySession, bucket_end_us, bucket_start_us
+from apps.marketdata.calendar import (
+    TIMEFRAME_US,
+    WeeklySession,
+    bucket_end_us,
+    bucket_start_us,
+    datetime_to_us,
+)
 from apps.marketdata.errors import UnknownSymbol
 from apps.marketdata.models import (
     Bar,
@@ -151,7 +157,7 @@ def gaps(
     *, instrument: Instrument, source: DataSource, timeframe: str, start: datetime, end: datetime
 ) -> list[dict]:
     """Periods of open market in [start, end) with no bar: reported, never invented."""
-    start_us, end_us = int(start.timestamp() * US), int(end.timestamp() * US)
+    start_us, end_us = datetime_to_us(start), datetime_to_us(end)
     if timeframe in ("D1", "W1"):
         step = TIMEFRAME_US["H1"]
     else:
@@ -168,7 +174,7 @@ def gaps(
     expected = expected[session.is_open(expected, holidays)]
     present = np.array(
         [
-            int(t.timestamp() * US)
+            datetime_to_us(t)
             for t in Bar.objects.filter(
                 instrument=instrument,
                 source=source,

@@ -15,6 +15,7 @@ import numpy as np
 from django.utils.dateparse import parse_datetime
 
 from apps.marketdata.batches import TickBatch
+from apps.marketdata.calendar import datetime_to_us
 from apps.marketdata.feeds import Feed, FeedConfigError
 from apps.marketdata.models import Bar, DataSource
 from apps.marketdata.selectors import ticks_rows
@@ -27,7 +28,7 @@ def _time(value, name: str) -> int:
     parsed = parse_datetime(value) if isinstance(value, str) else value
     if not isinstance(parsed, datetime) or parsed.tzinfo is None:
         raise FeedConfigError(f"config.{name} must be an ISO 8601 time with a zone.")
-    return int(parsed.timestamp() * US)
+    return datetime_to_us(parsed)
 
 
 class ReplayFeed(Feed):
@@ -81,7 +82,7 @@ class ReplayFeed(Feed):
         )
         if rows:
             return TickBatch(
-                time_us=np.array([int(r[0].timestamp() * US) for r in rows], dtype=np.int64),
+                time_us=np.array([datetime_to_us(r[0]) for r in rows], dtype=np.int64),
                 bid=np.array([float(r[1]) for r in rows]),
                 ask=np.array([float(r[2]) for r in rows]),
             )
@@ -94,7 +95,7 @@ class ReplayFeed(Feed):
         ).order_by("time")
         times, bids, spreads = [], [], []
         for bar in bars:
-            t = int(bar.time.timestamp() * US)
+            t = datetime_to_us(bar.time)
             o, h, low, c = float(bar.open), float(bar.high), float(bar.low), float(bar.close)
             path = (o, low, h, c) if abs(o - low) < abs(h - o) else (o, h, low, c)
             spread = float(bar.spread) if bar.spread is not None else float(instrument.pip_size)

@@ -12,7 +12,7 @@ from django.db import connection
 
 from apps.marketdata import pgcopy
 from apps.marketdata.batches import BarBatch
-from apps.marketdata.calendar import TIMEFRAMES, bucket_end_us, bucket_start_us
+from apps.marketdata.calendar import TIMEFRAMES, bucket_end_us, bucket_start_us, datetime_to_us
 from apps.marketdata.models import DataSource, Instrument
 
 COLUMNS = "instrument_id, source_id, timeframe, time, open, high, low, close, spread, volume"
@@ -45,12 +45,6 @@ def _price(units: int, digits: int) -> str:
     return f"{units / pgcopy.SCALE_FACTOR:.{digits}f}"
 
 
-def _iso(us: int) -> str:
-    from apps.marketdata.services.ingest import to_datetime
-
-    return to_datetime(us).isoformat().replace("+00:00", "Z")
-
-
 def bar_message(instrument: Instrument, source: DataSource, row: tuple, closed: bool) -> dict:
     timeframe, time, open_, high, low, close, spread, volume = row
     digits = instrument.digits
@@ -61,7 +55,7 @@ def bar_message(instrument: Instrument, source: DataSource, row: tuple, closed: 
         "simulated": source.is_simulated,
         "timeframe": timeframe,
         "time": time.isoformat().replace("+00:00", "Z"),
-        "ts": int(time.timestamp() * 1000),
+        "ts": datetime_to_us(time) // 1000,
         "open": f"{open_:.{digits}f}",
         "high": f"{high:.{digits}f}",
         "low": f"{low:.{digits}f}",
@@ -137,7 +131,7 @@ def bars_apply_ticks(
         rows = cursor.fetchall()
         messages = []
         for row in rows:
-            bucket_us = int(row[1].timestamp() * 1_000_000)
+            bucket_us = datetime_to_us(row[1])
             messages.append(
                 bar_message(instrument, source, row, closed=bucket_us < latest_bucket[row[0]])
             )

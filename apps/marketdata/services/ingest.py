@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time as _time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
 from django.conf import settings
@@ -21,7 +21,7 @@ from django.db.models import F, Q
 
 from apps.marketdata import live, pgcopy
 from apps.marketdata.batches import BarBatch, RowError, TickBatch
-from apps.marketdata.calendar import WeeklySession
+from apps.marketdata.calendar import WeeklySession, us_to_datetime
 from apps.marketdata.models import DataSource, IngestionRun, Instrument, MarketHoliday, RejectedRow
 from apps.marketdata.services import bars as bar_services
 from apps.marketdata.services.partitions import ensure_tick_partitions
@@ -61,7 +61,7 @@ def now_us() -> int:
 
 
 def to_datetime(us: int) -> datetime:
-    return datetime.fromtimestamp(us / US, tz=UTC).replace(microsecond=int(us % US))
+    return us_to_datetime(us)
 
 
 def instrument_rules(instrument: Instrument, source: DataSource | None = None) -> Rules:

@@ -100,3 +100,12 @@ def test_simulated_always_open_source_skips_the_session_rule():
     assert set(validate_ticks(saturday, RULES, now_us=NOW)) == {"outside_session"}
     rules = Rules(max_spread=0.002, check_session=False)
     assert set(validate_ticks(saturday, rules, now_us=NOW)) == {""}
+
+
+def test_microsecond_conversions_are_exact_at_second_boundaries():
+    from apps.marketdata.calendar import datetime_to_us, us_to_datetime
+
+    for us in (1_704_153_600_999_999, 1_704_153_600_000_001, 1_795_292_071_999_999):
+        moment = us_to_datetime(us)
+        assert moment.microsecond == us % 1_000_000
+        assert datetime_to_us(moment) == us

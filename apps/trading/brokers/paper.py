@@ -9,19 +9,12 @@ order and its fill count, so a task delivered twice books nothing twice.
 from __future__ import annotations
 
 import time as _time
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from apps.marketdata import live
+from apps.marketdata.calendar import datetime_to_us, us_to_datetime
 from apps.trading import matching, services
 from apps.trading.models import Order, TradingAccount
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _us(moment: datetime) -> int:
-    """Exact microseconds since the epoch (no float rounding)."""
-    return (moment - EPOCH) // timedelta(microseconds=1)
 
 
 def engine_for(account: TradingAccount, order: Order) -> matching.MatchingEngine:
@@ -53,11 +46,11 @@ def to_paper(order: Order) -> matching.PaperOrder:
         side=order.side,
         type=order.type,
         quantity=order.quantity,
-        submitted_at_us=_us(order.created_at),
+        submitted_at_us=datetime_to_us(order.created_at),
         price=order.price,
         stop_price=order.stop_price,
         time_in_force=order.time_in_force,
-        expire_at_us=_us(order.expire_at) if order.expire_at else None,
+        expire_at_us=datetime_to_us(order.expire_at) if order.expire_at else None,
         filled=order.filled_quantity,
         triggered=order.triggered,
         resting=order.resting,
@@ -73,7 +66,7 @@ def book(order: Order, paper: matching.PaperOrder, result: matching.Result) -> N
             order=order,
             quantity=execution.quantity,
             price=execution.price,
-            time=EPOCH + timedelta(microseconds=execution.time_us),
+            time=us_to_datetime(execution.time_us),
             broker_deal_id=f"paper-{order.pk}-{order.filled_quantity}",
             actor="broker:paper",
         )
@@ -179,7 +172,7 @@ def match_ticks(*, instrument_id: int, source_id: int, first_us: int, last_us: i
                 if o.role == Order.Role.TRAILING_STOP and o.trailing_stop
             }
             for time, bid, ask, _ in rows:
-                quote = matching.Quote(_us(time), bid, ask)
+                quote = matching.Quote(datetime_to_us(time), bid, ask)
                 live_papers = [p for p in papers.values() if not p.terminal]
                 if not live_papers:
                     break
