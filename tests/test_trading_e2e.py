@@ -69,6 +69,7 @@ def test_market_orders_fill_on_paper_and_arrive_live(daphne_server, celery_worke
             while "fill" not in seen or "position" not in seen:
                 message = json.loads(await asyncio.wait_for(ws.recv(), 30))
                 seen[message["type"]] = message
+            assert seen["order"]["order_type"] == "market"
             assert Decimal(seen["fill"]["price"]) == Decimal("1.10010")  # bought at the ask
             assert Decimal(seen["fill"]["quantity"]) == 1
             with pytest.raises(asyncio.TimeoutError):

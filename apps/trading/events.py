@@ -49,7 +49,7 @@ def order_data(order) -> dict:
         "client_order_id": order.client_order_id,
         "symbol": order.instrument.symbol,
         "side": order.side,
-        "type": order.type,
+        "order_type": order.type,  # "type" is the event's kind
         "quantity": str(order.quantity),
         "filled_quantity": str(order.filled_quantity),
         "price": None if order.price is None else str(order.price),
