@@ -55,6 +55,12 @@ class TradingAccount(models.Model):
         default=Decimal("0"),
         help_text="Commission per million of notional (quote currency, converted).",
     )
+    broker_state = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="Broker synchronisation state (MT5: deal cursor, last reconcile).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -338,3 +344,43 @@ class SwapCharge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rollover_date}: {self.amount}"
+
+
+class Reconciliation(models.Model):
+    """One comparison of an account's broker state with the database, and
+    every repair it made (the record operators read after an incident)."""
+
+    class Trigger(models.TextChoices):
+        START = "start", "Worker start"
+        RECONNECT = "reconnect", "After a reconnect"
+        PERIODIC = "periodic", "Periodic"
+        MANUAL = "manual", "Operator"
+        ORDER = "order", "Unknown order outcome"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        OK = "ok", "In sync"
+        REPAIRED = "repaired", "Repaired"
+        FAILED = "failed", "Failed"
+
+    account = models.ForeignKey(
+        TradingAccount, on_delete=models.PROTECT, related_name="reconciliations"
+    )
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    actions = models.JSONField(
+        default=list, blank=True, help_text="What was repaired: one entry per action."
+    )
+    checked = models.JSONField(
+        default=dict, blank=True, help_text="Counts of broker orders, positions and deals seen."
+    )
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["account", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.trigger} {self.status}"
