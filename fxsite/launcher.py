@@ -120,7 +120,8 @@ def cmd_run(argv: list[str]) -> int:
 def cmd_test(argv: list[str]) -> int:
     os.environ["DJANGO_SETTINGS_MODULE"] = "fxsite.settings.test"
     # Tests use Redis database 1 so a running ``make run`` (database 0) is untouched.
-    with services(redis_db=1):
+    # FX_TEST_REDIS_DB / FX_TEST_DB_NAME let two test runs share the servers.
+    with services(redis_db=int(os.environ.get("FX_TEST_REDIS_DB", "1"))):
         return subprocess.run([sys.executable, "-m", "pytest", *argv], cwd=BASE_DIR).returncode
 
 

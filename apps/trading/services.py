@@ -18,6 +18,7 @@ from apps.marketdata.models import Instrument
 from apps.monitoring.context import get_request_id
 from apps.trading import accounting, events, states
 from apps.trading.accounting import money
+from apps.trading.brokers.base import AMENDABLE_FIELDS as AMENDABLE
 from apps.trading.errors import AccountNotActive, InvalidOrder, InvalidTransition
 from apps.trading.models import Fill, LedgerEntry, Order, OrderEvent, Position, TradingAccount
 from apps.trading.selectors import live_quotes, spec_of
@@ -280,21 +281,55 @@ def order_place(
         if existing is None:
             raise
         return existing, False
-    from apps.trading.tasks import execute_order
-
-    transaction.on_commit(lambda: execute_order.delay(order.pk))
+    order_dispatch(order=order)
     events.publish(account.owner_id, "order", events.order_data(order))
     return order, True
+
+
+def order_dispatch(*, order: Order) -> None:
+    """Hand a ``new`` order to the workers of its broker once the transaction
+    commits. Sending twice is harmless: the execution task sends only an
+    order still ``new``, under its row lock."""
+    from apps.trading.brokers import queue_for
+    from apps.trading.tasks import execute_order
+
+    queue = queue_for(order.account)
+    transaction.on_commit(lambda: execute_order.apply_async((order.pk,), queue=queue))
+
+
+def orders_sweep(*, older_than_seconds: float = 10.0) -> int:
+    """Dispatch again every order still ``new`` after ``older_than_seconds``:
+    its task was lost (a worker killed, a broker outage). Returns how many."""
+    from datetime import timedelta
+
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    stale = list(
+        Order.objects.filter(status=Order.Status.NEW, created_at__lt=cutoff)
+        .select_related("account")
+        .order_by("id")[:1000]
+    )
+    with transaction.atomic():
+        for order in stale:
+            order_dispatch(order=order)
+    return len(stale)
 
 
 class FillError(InvalidOrder):
     code = "invalid_fill"
 
 
-def _position_for(order: Order, account: TradingAccount) -> Position:
+def _position_for(order: Order, account: TradingAccount, broker_position_id: str = "") -> Position:
     """The position a fill of ``order`` books into (locked)."""
     if order.position_id is not None:
         return Position.objects.select_for_update().get(pk=order.position_id)
+    if broker_position_id:
+        known = (
+            Position.objects.select_for_update()
+            .filter(account=account, broker_position_id=broker_position_id, closed_at__isnull=True)
+            .first()
+        )
+        if known is not None:
+            return known
     if account.mode == TradingAccount.Mode.NETTING:
         position = (
             Position.objects.select_for_update()
@@ -309,6 +344,7 @@ def _position_for(order: Order, account: TradingAccount) -> Position:
         account=account,
         instrument=order.instrument,
         netting=account.mode == TradingAccount.Mode.NETTING,
+        broker_position_id=broker_position_id,
     )
 
 
@@ -324,10 +360,16 @@ def fill_apply(
     swap: Decimal = Decimal("0"),
     quotes: dict | None = None,
     actor: str = "broker",
+    realized: Decimal | None = None,
+    broker_position_id: str = "",
 ) -> Fill:
     """Book a fill: order progress, position, realised P&L, commission and
     balance, all in one transaction. A deal already booked (same broker deal
-    id on the account) is returned as it is: delivering a fill twice is safe."""
+    id on the account) is returned as it is: delivering a fill twice is safe.
+
+    ``realized`` is the broker's own figure for the realised P&L (MT5 books
+    the deal's profit at its conversion rate; the account must match it);
+    ``broker_position_id`` names the broker's position the deal belongs to."""
     account = TradingAccount.objects.select_for_update().get(pk=order.account_id)
     existing = Fill.objects.filter(account=account, broker_deal_id=broker_deal_id).first()
     if existing is not None:
@@ -342,9 +384,11 @@ def fill_apply(
     spec = spec_of(instrument)
     quotes = quotes if quotes is not None else live_quotes()
     signed = quantity if locked.side == Order.Side.BUY else -quantity
-    position = _position_for(locked, account)
+    position = _position_for(locked, account, broker_position_id)
     effect = accounting.apply_fill(spec, position.quantity, position.average_price, signed, price)
-    realized = accounting.convert(effect.realized_quote, spec.quote, account.currency, quotes)
+    if realized is None:
+        realized = accounting.convert(effect.realized_quote, spec.quote, account.currency, quotes)
+    realized = money(realized)
     if commission is None:
         commission = accounting.commission(
             quantity=quantity,
@@ -362,6 +406,8 @@ def fill_apply(
     position.swap = money(position.swap + swap)
     if effect.quantity == 0:
         position.closed_at = time
+    if broker_position_id and not position.broker_position_id:
+        position.broker_position_id = broker_position_id
     position.save()
     fill = Fill.objects.create(
         order=locked,
@@ -435,34 +481,185 @@ def positions_close_all(*, account: TradingAccount, user=None) -> list[Order]:
     ]
 
 
+def _actor(user, default: str = "system") -> str:
+    return f"user:{user.username}" if user is not None else default
+
+
+def order_event(*, order: Order, event: str, actor: str, data: dict | None = None) -> OrderEvent:
+    """Log a request or a broker answer that does not change the status."""
+    return OrderEvent.objects.create(
+        order=order,
+        event=event,
+        from_status=order.status,
+        to_status=order.status,
+        actor=actor,
+        correlation_id=get_request_id() or "",
+        data=data or {},
+    )
+
+
 @transaction.atomic
-def order_cancel(*, order: Order, user=None) -> Order:
-    """Cancel a working order (on the paper broker at once)."""
-    locked = Order.objects.select_for_update().get(pk=order.pk)
+def order_cancel(*, order: Order, user=None, actor: str | None = None, reason: str = "") -> Order:
+    """Cancel a working order.
+
+    An order not yet sent is cancelled here; otherwise its broker cancels it:
+    the paper broker at once, MetaTrader through a task on the ``mt5`` queue
+    (the order shows ``cancel_requested`` until the broker answers).
+    """
+    from apps.trading.brokers import for_account, queue_for
+
+    locked = Order.objects.select_for_update().select_related("account").get(pk=order.pk)
     if not states.can_cancel(locked.status):
         raise InvalidTransition(
             f"Order {locked.client_order_id} is {locked.status} and cannot be cancelled.",
             extra={"status": locked.status},
         )
-    actor = f"user:{user.username}" if user is not None else "system"
-    return order_transition(
-        order=locked, to_status=Order.Status.CANCELLED, actor=actor, event="cancel"
+    actor = actor or _actor(user)
+    data = {"reason": reason} if reason else None
+    broker = for_account(locked.account)
+    if locked.status == Order.Status.NEW or broker.synchronous:
+        return order_transition(
+            order=locked, to_status=Order.Status.CANCELLED, actor=actor, event="cancel", data=data
+        )
+    if not locked.cancel_requested:
+        locked.cancel_requested = True
+        locked.save(update_fields=["cancel_requested", "updated_at"])
+        order_event(order=locked, event="cancel_requested", actor=actor, data=data)
+        events.publish(locked.account.owner_id, "order", events.order_data(locked))
+        from apps.trading.tasks import broker_cancel
+
+        queue = queue_for(locked.account)
+        transaction.on_commit(lambda: broker_cancel.apply_async((locked.pk,), queue=queue))
+    return locked
+
+
+def _amend_errors(order: Order, changes: dict) -> dict[str, list[str]]:
+    """Per-field problems of ``changes`` to ``order`` (the merged order is
+    validated like a new one)."""
+    errors: dict[str, list[str]] = {}
+    unknown = set(changes) - set(AMENDABLE)
+    for name in sorted(unknown):
+        errors[name] = ["This field cannot be amended."]
+    if not changes:
+        errors["non_field_errors"] = ["Nothing to change."]
+    if order.type == Order.Type.MARKET:
+        errors.setdefault("non_field_errors", []).append("A market order cannot be amended.")
+    if "trailing_stop" in changes and order.role != Order.Role.TRAILING_STOP:
+        errors["trailing_stop"] = ["Only a trailing stop's distance can be amended."]
+    if "expire_at" in changes and order.time_in_force != Order.TimeInForce.GTD:
+        errors["expire_at"] = ["Only GTD orders expire."]
+    quantity = changes.get("quantity")
+    if quantity is not None and quantity <= order.filled_quantity:
+        errors["quantity"] = [f"Must be above the {order.filled_quantity} lots already filled."]
+    if errors:
+        return errors
+    merged = {name: changes.get(name, getattr(order, name)) for name in AMENDABLE}
+    try:
+        order_validate(
+            account=order.account,
+            instrument=order.instrument,
+            side=order.side,
+            type=order.type,
+            quantity=merged["quantity"],
+            price=merged["price"],
+            stop_price=merged["stop_price"],
+            time_in_force=order.time_in_force,
+            expire_at=merged["expire_at"],
+            stop_loss=None,
+            take_profit=None,
+            trailing_stop=merged["trailing_stop"],
+        )
+    except InvalidOrder as exc:
+        return exc.fields
+    return {}
+
+
+@transaction.atomic
+def order_amend(*, order: Order, changes: dict, user=None, actor: str | None = None) -> Order:
+    """Change a working order's quantity, prices, expiry or trailing distance.
+
+    The paper broker applies the change at once; MetaTrader through a task on
+    the ``mt5`` queue (``amend_requested``, then ``amended`` or
+    ``amend_rejected`` in the order's events).
+    """
+    from apps.trading.brokers import for_account, queue_for
+
+    locked = (
+        Order.objects.select_for_update().select_related("account", "instrument").get(pk=order.pk)
     )
+    if not states.can_amend(locked.status) or locked.cancel_requested:
+        raise InvalidTransition(
+            f"Order {locked.client_order_id} is {locked.status} and cannot be amended.",
+            extra={"status": locked.status},
+        )
+    # Fields given with their current value are no change.
+    changes = {k: v for k, v in changes.items() if k not in AMENDABLE or getattr(locked, k) != v}
+    errors = _amend_errors(locked, changes)
+    if errors:
+        raise InvalidOrder("The amendment is not valid.", fields=errors)
+    actor = actor or _actor(user)
+    broker = for_account(locked.account)
+    if locked.status == Order.Status.NEW or broker.synchronous:
+        return order_amend_apply(order=locked, changes=changes, actor=actor)
+    order_event(order=locked, event="amend_requested", actor=actor, data=_jsonable(changes))
+    from apps.trading.tasks import broker_amend
+
+    queue = queue_for(locked.account)
+    payload = _jsonable(changes)
+    transaction.on_commit(lambda: broker_amend.apply_async((locked.pk, payload), queue=queue))
+    return locked
+
+
+def _jsonable(changes: dict) -> dict:
+    return {
+        k: (v.isoformat() if isinstance(v, datetime) else None if v is None else str(v))
+        for k, v in changes.items()
+    }
+
+
+def changes_from_json(data: dict) -> dict:
+    """The inverse of the payload ``order_amend`` gives the broker task."""
+    out: dict = {}
+    for key, value in data.items():
+        if value is None:
+            out[key] = None
+        elif key == "expire_at":
+            out[key] = datetime.fromisoformat(value)
+        else:
+            out[key] = Decimal(value)
+    return out
+
+
+@transaction.atomic
+def order_amend_apply(*, order: Order, changes: dict, actor: str) -> Order:
+    """Write an amendment the broker accepted, with its before/after in the log."""
+    locked = (
+        Order.objects.select_for_update().select_related("account", "instrument").get(pk=order.pk)
+    )
+    before = {k: getattr(locked, k) for k in changes}
+    for key, value in changes.items():
+        setattr(locked, key, value)
+    locked.save(update_fields=[*changes, "updated_at"])
+    order_event(
+        order=locked,
+        event="amended",
+        actor=actor,
+        data={"before": _jsonable(before), "after": _jsonable(changes)},
+    )
+    order.__dict__.update({k: getattr(locked, k) for k in changes})
+    events.publish(locked.account.owner_id, "order", events.order_data(locked))
+    return locked
 
 
 PROTECTIVE = (Order.Role.STOP_LOSS, Order.Role.TAKE_PROFIT, Order.Role.TRAILING_STOP)
 
 
 def _cancel_linked(orders, actor: str, reason: str) -> None:
+    """Cancel linked orders through their broker (MT5: a task removes them
+    there, so nothing is left behind at the broker)."""
     for linked in orders:
-        if states.can_cancel(linked.status):
-            order_transition(
-                order=linked,
-                to_status=Order.Status.CANCELLED,
-                actor=actor,
-                event="cancel",
-                data={"reason": reason},
-            )
+        if states.can_cancel(linked.status) and not linked.cancel_requested:
+            order_cancel(order=linked, actor=actor, reason=reason)
 
 
 def _after_fill(order: Order, position: Position, actor: str) -> None:
@@ -600,3 +797,44 @@ def swaps_charge(*, rollover_date, quotes: dict | None = None) -> int:
             continue  # charged concurrently
         charged += 1
     return charged
+
+
+def reconciliation_record(
+    *, account: TradingAccount, trigger: str, actions: list[dict], checked: dict, error: str = ""
+):
+    """Record a reconciliation. A periodic one that found nothing only stamps
+    the account (``broker_state.last_reconcile``) so the table holds events."""
+    from apps.trading.models import Reconciliation
+
+    now = timezone.now()
+    if error:
+        status = Reconciliation.Status.FAILED
+    elif actions:
+        status = Reconciliation.Status.REPAIRED
+    else:
+        status = Reconciliation.Status.OK
+    state = dict(
+        TradingAccount.objects.filter(pk=account.pk).values_list("broker_state", flat=True).get()
+        or {}
+    )
+    state["last_reconcile"] = {"at": now.isoformat(), "status": status, "trigger": trigger}
+    TradingAccount.objects.filter(pk=account.pk).update(broker_state=state)
+    account.broker_state = state
+    record = Reconciliation(
+        account=account,
+        trigger=trigger,
+        status=status,
+        finished_at=now,
+        actions=actions,
+        checked=checked,
+        error=error,
+    )
+    if status != Reconciliation.Status.OK or trigger != Reconciliation.Trigger.PERIODIC:
+        record.save()
+        if actions:
+            events.publish(
+                account.owner_id,
+                "reconciliation",
+                {"account": account.pk, "status": status, "actions": len(actions)},
+            )
+    return record

@@ -1,9 +1,10 @@
 """Execution tasks: thin, idempotent, on the ``execution`` queue."""
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.db import transaction
 
-from apps.trading import services
+from apps.trading import brokers, services
 from apps.trading.brokers import paper
 from apps.trading.models import Order, TradingAccount
 
@@ -11,11 +12,12 @@ from apps.trading.models import Order, TradingAccount
 @shared_task(name="apps.trading.tasks.execute_order", acks_late=True, max_retries=5)
 def execute_order(order_id: int) -> str:
     """Send a new order to its broker. Safe to run twice: only an order still
-    ``new`` (checked under a row lock) is sent."""
+    ``new`` (checked under a row lock) is sent, and the MT5 broker looks the
+    client order id up at the broker before sending."""
     with transaction.atomic():
         order = (
-            Order.objects.select_for_update()
-            .select_related("account", "instrument")
+            Order.objects.select_for_update(of=("self",))
+            .select_related("account", "instrument", "position")
             .filter(pk=order_id)
             .first()
         )
@@ -23,18 +25,106 @@ def execute_order(order_id: int) -> str:
             return "missing"
         if order.status != Order.Status.NEW:
             return order.status
-        if order.account.broker == TradingAccount.Broker.PAPER:
-            paper.submit(order)
-        else:
-            services.order_transition(
-                order=order,
-                to_status=Order.Status.REJECTED,
-                actor="system",
-                reject_code="BROKER_UNAVAILABLE",
-                reject_reason="Orders for MetaTrader 5 accounts are not executed yet on this platform.",
-            )
-        order.refresh_from_db()
+        brokers.for_account(order.account).submit(order)
         return order.status
+
+
+def _working(order_id: int) -> Order | None:
+    return (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("account", "instrument", "position")
+        .filter(pk=order_id)
+        .exclude(status__in=Order.FINAL)
+        .first()
+    )
+
+
+@shared_task(name="apps.trading.tasks.broker_cancel", acks_late=True)
+def broker_cancel(order_id: int) -> str:
+    """Cancel at the broker an order whose cancel was requested."""
+    with transaction.atomic():
+        order = _working(order_id)
+        if order is None or not order.cancel_requested:
+            return "nothing to do"
+        brokers.for_account(order.account).cancel(order, actor="broker")
+        return order.status
+
+
+@shared_task(name="apps.trading.tasks.broker_amend", acks_late=True)
+def broker_amend(order_id: int, changes: dict) -> str:
+    """Send an amendment to the broker (applied here once it accepts)."""
+    with transaction.atomic():
+        order = _working(order_id)
+        if order is None:
+            return "order ended"
+        brokers.for_account(order.account).amend(
+            order, services.changes_from_json(changes), actor="broker"
+        )
+        return order.status
+
+
+@shared_task(name="apps.trading.tasks.orders_sweep", ignore_result=True, expires=10)
+def orders_sweep() -> int:
+    """Beat: dispatch again orders stuck ``new`` (their task was lost)."""
+    return services.orders_sweep(older_than_seconds=10)
+
+
+@shared_task(name="apps.trading.tasks.reconcile_account", acks_late=True, ignore_result=True)
+def reconcile_account(account_id: int, trigger: str = "manual") -> str:
+    account = TradingAccount.objects.filter(pk=account_id).first()
+    if account is None or account.status != TradingAccount.Status.ACTIVE:
+        return "inactive"
+    return brokers.for_account(account).reconcile(account, trigger=trigger).status
+
+
+@shared_task(name="apps.trading.tasks.mt5_sync", acks_late=True, ignore_result=True, expires=10)
+def mt5_sync(account_id: int) -> int:
+    """Book the new deals of an MT5 account (fills of resting orders, SL/TP)."""
+    from apps.trading.brokers.mt5 import BROKER
+
+    account = TradingAccount.objects.filter(pk=account_id).first()
+    if account is None or account.status != TradingAccount.Status.ACTIVE:
+        return 0
+    return len(BROKER.sync(account))
+
+
+def _mt5_accounts():
+    return TradingAccount.objects.filter(
+        broker=TradingAccount.Broker.MT5, status=TradingAccount.Status.ACTIVE
+    ).values_list("pk", flat=True)
+
+
+@shared_task(name="apps.trading.tasks.mt5_sync_all", ignore_result=True, expires=5)
+def mt5_sync_all() -> int:
+    """Beat: one sync per active MT5 account, on the MT5 workers' queue."""
+    accounts = list(_mt5_accounts())
+    for pk in accounts:
+        mt5_sync.apply_async((pk,), queue=brokers.mt5_queue(), expires=10)
+    return len(accounts)
+
+
+@shared_task(name="apps.trading.tasks.reconcile_all", ignore_result=True, expires=50)
+def reconcile_all() -> int:
+    """Beat: reconcile every active account on its broker's queue."""
+    accounts = TradingAccount.objects.filter(status=TradingAccount.Status.ACTIVE)
+    count = 0
+    for account in accounts:
+        reconcile_account.apply_async(
+            (account.pk, "periodic"), queue=brokers.queue_for(account), expires=55
+        )
+        count += 1
+    return count
+
+
+@worker_ready.connect
+def reconcile_on_start(sender=None, **kwargs) -> None:
+    """A worker consuming the MT5 queue reconciles its accounts when it starts."""
+    consumer = getattr(sender, "task_consumer", None)
+    queues = {q.name for q in getattr(consumer, "queues", [])} if consumer else set()
+    if brokers.mt5_queue() not in queues:
+        return
+    for pk in _mt5_accounts():
+        reconcile_account.apply_async((pk, "start"), queue=brokers.mt5_queue())
 
 
 @shared_task(name="apps.trading.tasks.paper_match", acks_late=True, ignore_result=True)

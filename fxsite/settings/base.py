@@ -138,6 +138,12 @@ MARKETDATA_PUBSUB_PREFIX = env(
 # Start the synthetic feed of the majors when the platform starts (make run).
 MARKETDATA_DEMO_FEED = env.bool("MARKETDATA_DEMO_FEED", default=True)
 
+# --- Trading ------------------------------------------------------------------
+# The Celery queue of the worker on the MetaTrader host, and (tests only) a
+# stand-in for the MetaTrader5 package: "module.path:attribute".
+MT5_QUEUE = env("MT5_QUEUE", default="mt5")
+MT5_MODULE = env("MT5_MODULE", default="")
+
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),

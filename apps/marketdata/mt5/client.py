@@ -276,6 +276,8 @@ class MT5Client:
         self._points: dict[str, tuple[int, float]] = {}
         self._carry: dict[str, tuple[float | None, float | None]] = {}
         self.last_connect_error: tuple[int, str] | None = None
+        #: Successful ``initialize`` calls: a rise after the first is a reconnect.
+        self.connects = 0
 
     # ---------------------------------------------------------------- module
 
@@ -374,6 +376,7 @@ class MT5Client:
 
     def _on_connected(self) -> None:
         self._connected = True
+        self.connects += 1
         self._selected.clear()  # a restarted terminal may have lost Market Watch
         for broker in sorted(set(self._resolved.values())):
             if self.mt5.symbol_select(broker, True):

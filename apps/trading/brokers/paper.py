@@ -14,6 +14,7 @@ from decimal import Decimal
 from apps.marketdata import live
 from apps.marketdata.calendar import datetime_to_us, us_to_datetime
 from apps.trading import matching, services
+from apps.trading.brokers.base import Broker, BrokerAccount, BrokerDeal, BrokerPosition
 from apps.trading.models import Order, TradingAccount
 
 
@@ -212,3 +213,105 @@ def _trail(order: matching.PaperOrder, distance: Decimal, quote: matching.Quote)
         candidate = quote.ask + distance
         if candidate < order.stop_price:
             order.stop_price = candidate
+
+
+# --- the adapter -----------------------------------------------------------
+
+
+class PaperBroker(Broker):
+    """The simulated broker: its book is the database, so it acts at once,
+    inside the caller's transaction."""
+
+    name = "paper"
+    queue = "execution"
+    synchronous = True
+
+    def submit(self, order: Order) -> None:
+        submit(order)
+
+    def cancel(self, order: Order, *, actor: str) -> None:
+        services.order_transition(
+            order=order, to_status=Order.Status.CANCELLED, actor=actor, event="cancel"
+        )
+
+    def amend(self, order: Order, changes: dict, *, actor: str) -> None:
+        services.order_amend_apply(order=order, changes=changes, actor=actor)
+
+    def positions(self, account: TradingAccount) -> list[BrokerPosition]:
+        return [
+            BrokerPosition(
+                symbol=p.instrument.symbol,
+                quantity=p.quantity,
+                average_price=p.average_price,
+                broker_position_id=str(p.ticket),
+            )
+            for p in account.positions.filter(closed_at__isnull=True).select_related("instrument")
+        ]
+
+    def account_info(self, account: TradingAccount) -> BrokerAccount:
+        from apps.trading.selectors import account_summary
+
+        summary = account_summary(account)
+        level = summary["margin_level"]
+        return BrokerAccount(
+            currency=account.currency,
+            balance=account.balance,
+            equity=Decimal(summary["equity"]),
+            margin=Decimal(summary["margin"]),
+            free_margin=Decimal(summary["free_margin"]),
+            margin_level=None if level is None else Decimal(level),
+        )
+
+    def deals(self, account: TradingAccount, since) -> list[BrokerDeal]:
+        return [
+            BrokerDeal(
+                broker_deal_id=f.broker_deal_id,
+                broker_order_id=str(f.order_id),
+                client_order_id=f.order.client_order_id,
+                symbol=f.instrument.symbol,
+                side=f.side,
+                quantity=f.quantity,
+                price=f.price,
+                commission=f.commission,
+                swap=f.swap,
+                realized_pnl=f.realized_pnl,
+                time=f.time,
+                broker_position_id=str(f.position.ticket) if f.position_id else "",
+            )
+            for f in account.fills.filter(time__gte=since)
+            .select_related("order", "instrument", "position")
+            .order_by("time", "id")
+        ]
+
+    def reconcile(self, account: TradingAccount, *, trigger: str):
+        """The paper book lives in the database, so there is no divergence to
+        find with a broker; what can go wrong is time: GTD orders whose expiry
+        passed without a tick, and the working-instrument set in Redis."""
+        from django.db import transaction
+        from django.utils import timezone
+
+        actions = []
+        with transaction.atomic():
+            expired = (
+                Order.objects.select_for_update()
+                .filter(account=account, status__in=WORKING, expire_at__lte=timezone.now())
+                .select_related("account", "instrument")
+            )
+            for order in expired:
+                services.order_transition(
+                    order=order,
+                    to_status=Order.Status.EXPIRED,
+                    actor="reconcile",
+                    data={"reason": "GTD expiry passed"},
+                )
+                actions.append({"action": "expired", "order": order.client_order_id})
+        working = refresh_working()
+        return services.reconciliation_record(
+            account=account,
+            trigger=trigger,
+            actions=actions,
+            checked={"working_instruments": len(working)},
+        )
+
+
+BROKER = PaperBroker()

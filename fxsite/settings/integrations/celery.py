@@ -50,9 +50,25 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.trading.tasks.charge_swaps",
         "schedule": 300.0,
     },
+    "trading-orders-sweep": {
+        "task": "apps.trading.tasks.orders_sweep",
+        "schedule": 10.0,
+    },
+    "trading-mt5-sync": {
+        "task": "apps.trading.tasks.mt5_sync_all",
+        "schedule": 5.0,
+    },
+    "trading-reconcile": {
+        "task": "apps.trading.tasks.reconcile_all",
+        "schedule": 60.0,
+    },
     "trading-paper-refresh-working": {
         "task": "apps.trading.tasks.paper_refresh_working",
         "schedule": 30.0,
+    },
+    "trading-algo-sweep": {
+        "task": "apps.trading.algo_tasks.algo_sweep",
+        "schedule": 10.0,
     },
     "marketdata-supervise-sources": {
         "task": "apps.marketdata.tasks.supervise_sources",
