@@ -1,6 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from apps.trading import algos
 from apps.trading.models import (
+    AlgoChild,
+    AlgoOrder,
     Fill,
     LedgerEntry,
     Order,
@@ -9,6 +12,7 @@ from apps.trading.models import (
     SwapCharge,
     TradingAccount,
 )
+from fxsite.errors import ApplicationError
 
 
 @admin.register(TradingAccount)
@@ -161,3 +165,93 @@ class SwapChargeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class AlgoChildInline(admin.TabularInline):
+    model = AlgoChild
+    fields = ["slice_no", "order", "status", "quantity", "filled_quantity", "average_fill_price"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order")
+
+    @admin.display(description="status")
+    def status(self, child: AlgoChild) -> str:
+        return child.order.status
+
+    @admin.display(description="quantity")
+    def quantity(self, child: AlgoChild):
+        return child.order.quantity
+
+    @admin.display(description="filled")
+    def filled_quantity(self, child: AlgoChild):
+        return child.order.filled_quantity
+
+    @admin.display(description="average price")
+    def average_fill_price(self, child: AlgoChild):
+        return child.order.average_fill_price
+
+
+@admin.register(AlgoOrder)
+class AlgoOrderAdmin(admin.ModelAdmin):
+    """Algo orders are created through the API; here operators watch them and
+    pause, resume or cancel them (through the same services)."""
+
+    list_display = [
+        "id",
+        "client_id",
+        "account",
+        "instrument",
+        "strategy",
+        "side",
+        "quantity",
+        "filled_quantity",
+        "average_price",
+        "slices_sent",
+        "next_slice_at",
+        "status",
+        "created_at",
+    ]
+    list_filter = ["status", "strategy", "side", "source", "instrument"]
+    search_fields = ["client_id", "account__name", "account__owner__username"]
+    date_hierarchy = "created_at"
+    list_select_related = ["account", "instrument"]
+    inlines = [AlgoChildInline]
+    actions = ["pause", "resume", "cancel"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def _run(self, request, queryset, service, done: str) -> None:
+        ok = 0
+        for algo in queryset:
+            try:
+                service(algo=algo, user=request.user)
+                ok += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"{algo.client_id}: {exc.message}", messages.ERROR)
+        if ok:
+            self.message_user(request, f"{ok} algo order(s) {done}.", messages.SUCCESS)
+
+    @admin.action(description="Pause the selected algo orders")
+    def pause(self, request, queryset) -> None:
+        self._run(request, queryset, algos.algo_pause, "paused")
+
+    @admin.action(description="Resume the selected algo orders")
+    def resume(self, request, queryset) -> None:
+        self._run(request, queryset, algos.algo_resume, "resumed")
+
+    @admin.action(description="Cancel the selected algo orders and their working children")
+    def cancel(self, request, queryset) -> None:
+        self._run(request, queryset, algos.algo_cancel, "cancelled")

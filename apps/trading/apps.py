@@ -10,3 +10,5 @@ class TradingConfig(AppConfig):
         from apps.trading.tasks import on_ticks_stored
 
         ticks_stored.connect(on_ticks_stored, dispatch_uid="trading-paper-match")
+
+        import apps.trading.algo_tasks  # noqa: F401  (registers the algo tasks with workers)

@@ -384,3 +384,127 @@ class Reconciliation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.trigger} {self.status}"
+
+
+class AlgoOrder(models.Model):
+    """A TWAP or VWAP parent order: ``quantity`` lots worked between ``start_at``
+    and ``end_at`` as child orders (market IOC, or limit IOC at ``limit_price``)
+    placed by ``apps.trading.algos.algo_step``. ``schedule`` holds the planned
+    slices, ``[{"at": ISO time, "quantity": "0.33"}, ...]``; progress (filled
+    lots, average price) is computed from the children's fills."""
+
+    class Strategy(models.TextChoices):
+        TWAP = "twap", "TWAP (equal quantity per unit of time)"
+        VWAP = "vwap", "VWAP (historical volume profile)"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending (before its start)"
+        RUNNING = "running", "Running"
+        PAUSED = "paused", "Paused"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+        FAILED = "failed", "Failed"
+
+    FINAL = (Status.COMPLETED, Status.CANCELLED, Status.FAILED)
+
+    account = models.ForeignKey(
+        TradingAccount, on_delete=models.PROTECT, related_name="algo_orders"
+    )
+    client_id = models.CharField(
+        max_length=48, help_text="Unique per account; child orders are <client_id>-<slice>."
+    )
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="+")
+    side = models.CharField(max_length=4, choices=Order.Side.choices)
+    strategy = models.CharField(max_length=4, choices=Strategy.choices)
+    quantity = models.DecimalField(**LOTS, help_text="Total lots to execute.")
+    start_at = models.DateTimeField()
+    end_at = models.DateTimeField()
+    slice_count = models.PositiveIntegerField(null=True, blank=True)
+    interval_seconds = models.PositiveIntegerField(null=True, blank=True)
+    limit_price = models.DecimalField(
+        **PRICE,
+        null=True,
+        blank=True,
+        help_text="Children are limit IOC at this price; without it, market IOC.",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    filled_quantity = models.DecimalField(**LOTS, default=Decimal("0"))
+    average_price = models.DecimalField(
+        max_digits=30, decimal_places=20, null=True, blank=True, help_text="VWAP of child fills."
+    )
+    slices_sent = models.PositiveIntegerField(
+        default=0, help_text="Planned slices handled so far (due slices are sent together)."
+    )
+    next_slice_at = models.DateTimeField(null=True, blank=True)
+    schedule = models.JSONField(default=list, blank=True, editable=False)
+    data = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="Volume profile used, unfilled remainder, the reason of a failure.",
+    )
+    source = models.CharField(
+        max_length=10,
+        choices=Order.Source.choices,
+        default=Order.Source.API,
+        help_text="Where the algo came from (its children are all source algo).",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "client_id"], name="algo_unique_client_id_per_account"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="algo_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(filled_quantity__gte=0) & Q(filled_quantity__lte=models.F("quantity")),
+                name="algo_never_overfilled",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_at__gt=models.F("start_at")), name="algo_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(slice_count__isnull=False, interval_seconds__isnull=True)
+                | Q(slice_count__isnull=True, interval_seconds__isnull=False),
+                name="algo_slice_count_or_interval",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_slice_at"]),
+            models.Index(fields=["account", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.strategy} {self.side} {self.quantity} {self.instrument_id} [{self.status}]"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.FINAL
+
+
+class AlgoChild(models.Model):
+    """A child order an algo placed, and the (last) planned slice it covers."""
+
+    algo = models.ForeignKey(AlgoOrder, on_delete=models.PROTECT, related_name="children")
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="algo_child")
+    slice_no = models.PositiveIntegerField(help_text="1-based number of the planned slice.")
+
+    class Meta:
+        ordering = ["slice_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["algo", "slice_no"], name="algo_child_once_per_slice")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.algo_id} slice {self.slice_no}: order {self.order_id}"
+
+
+AlgoStatus = AlgoOrder.Status

@@ -69,6 +69,7 @@ CELERY_BEAT_SCHEDULE = {
     "trading-algo-sweep": {
         "task": "apps.trading.algo_tasks.algo_sweep",
         "schedule": 10.0,
+        "options": {"queue": "execution"},
     },
     "marketdata-supervise-sources": {
         "task": "apps.marketdata.tasks.supervise_sources",
