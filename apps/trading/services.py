@@ -243,7 +243,8 @@ def order_place(
     )
     order = Order(
         account=account,
-        client_order_id=client_order_id or uuid.uuid4().hex,
+        # 20 hex digits: short enough to ride whole in a MetaTrader comment.
+        client_order_id=client_order_id or uuid.uuid4().hex[:20],
         instrument=instrument,
         side=side,
         type=type,
@@ -838,3 +839,12 @@ def reconciliation_record(
                 {"account": account.pk, "status": status, "actions": len(actions)},
             )
     return record
+
+
+def reconciliation_request(*, account: TradingAccount, trigger: str = "manual") -> None:
+    """Ask the account's broker workers to reconcile it (after commit)."""
+    from apps.trading.brokers import queue_for
+    from apps.trading.tasks import reconcile_account
+
+    queue = queue_for(account)
+    transaction.on_commit(lambda: reconcile_account.apply_async((account.pk, trigger), queue=queue))

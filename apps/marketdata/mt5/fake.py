@@ -582,6 +582,9 @@ class FakeBroker:
     #: When set, the Python binding refuses longer comments before sending, with
     #: ``(-2, 'Invalid "comment" argument')``, as some terminal builds do (27 to 31).
     comment_arg_limit: int | None = None
+    #: Trade and quote around the clock (tests that follow the real clock, which may
+    #: stand on a weekend); off: the FX week, Sunday 22:00 to Friday 22:00 UTC.
+    always_open: bool = False
 
 
 def _market_open_hour(hour_index: int) -> bool:
@@ -1179,7 +1182,7 @@ class _TradingTerminal:
         )  # fmt: skip
 
     def _market_open(self) -> bool:
-        return _market_open_hour(self._now_msc // MS_PER_HOUR)
+        return self.broker.always_open or _market_open_hour(self._now_msc // MS_PER_HOUR)
 
     def _execute(self, req: dict[str, Any], request: Any) -> Any:
         handlers = {
@@ -1812,9 +1815,8 @@ class FakeMetaTrader5(_TradingTerminal):
         return ticks
 
     def _generate_hour(self, spec: FakeSymbol, hour_index: int) -> np.ndarray:
-        if not _market_open_hour(hour_index) or (hour_index + 1) * MS_PER_HOUR <= (
-            self._history_start_msc
-        ):
+        is_open = self.broker.always_open or _market_open_hour(hour_index)
+        if not is_open or (hour_index + 1) * MS_PER_HOUR <= (self._history_start_msc):
             return np.zeros(0, TICK_DTYPE)
         broker = self.broker
         rng = np.random.default_rng([broker.seed, self._symbol_index[spec.name], hour_index])

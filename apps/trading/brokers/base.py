@@ -55,6 +55,7 @@ class BrokerDeal:
     reason: str = ""  # client, expert, sl, tp, so, ...
     broker_position_id: str = ""
     entry: str = "in"  # in, out, inout
+    comment: str = ""
 
 
 @dataclass(frozen=True, slots=True)

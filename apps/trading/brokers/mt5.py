@@ -418,6 +418,7 @@ class MT5Broker(Broker):
             reason=deal.reason,
             broker_position_id=deal.broker_position_id,
             entry=deal.entry,
+            comment=deal.comment,
         )
 
     def deals(self, account: TradingAccount, since) -> list[BrokerDeal]:
@@ -460,6 +461,13 @@ class MT5Broker(Broker):
         found = orders.filter(account=account, broker_order_id=deal.broker_order_id).first()
         if found is not None:
             return found
+        if deal.comment.startswith(f"{mt5t.COMMENT_PREFIX}h"):  # a long id, hashed
+            trading = self.session(account).trading
+            for candidate in orders.filter(account=account, broker_order_id="").exclude(
+                status__in=Order.FINAL
+            ):
+                if trading.encode(candidate.client_order_id) == deal.comment:
+                    return candidate
         if deal.reason in ("sl", "tp") and deal.broker_position_id:
             roles = (
                 (Order.Role.TAKE_PROFIT,)

@@ -31,7 +31,7 @@ def place(account, **kw):
 @pytest.mark.django_db
 def test_a_market_order_is_placed_with_its_audit_trail(account, trader):
     order, created = place(account, user=trader)
-    assert created and order.status == "new" and len(order.client_order_id) == 32
+    assert created and order.status == "new" and len(order.client_order_id) == 20
     event = OrderEvent.objects.get(order=order)
     assert event.event == "submitted" and event.actor == "user:trader1"
 
