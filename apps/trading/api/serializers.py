@@ -1,6 +1,13 @@
 from rest_framework import serializers
 
-from apps.trading.models import Fill, Order, OrderEvent, Position, TradingAccount
+from apps.trading.models import (
+    Fill,
+    Order,
+    OrderEvent,
+    Position,
+    Reconciliation,
+    TradingAccount,
+)
 
 # Where a client may say an order comes from (strategies and algos place their own).
 PLACE_SOURCES = [("api", "API"), ("ui", "Dashboard")]
@@ -69,6 +76,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "parent",
             "source",
             "status",
+            "cancel_requested",
             "reject_code",
             "reject_reason",
             "broker_order_id",
@@ -157,5 +165,37 @@ class PositionSerializer(serializers.ModelSerializer):
             "swap",
             "opened_at",
             "closed_at",
+        ]
+        read_only_fields = fields
+
+
+class OrderAmendSerializer(serializers.Serializer):
+    """Give only what changes; the merged order is validated like a new one."""
+
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)
+    price = serializers.DecimalField(max_digits=20, decimal_places=10, required=False)
+    stop_price = serializers.DecimalField(max_digits=20, decimal_places=10, required=False)
+    expire_at = serializers.DateTimeField(required=False)
+    trailing_stop = serializers.DecimalField(max_digits=20, decimal_places=10, required=False)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Give at least one field to change.")
+        return attrs
+
+
+class ReconciliationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Reconciliation
+        fields = [
+            "id",
+            "account",
+            "trigger",
+            "status",
+            "started_at",
+            "finished_at",
+            "actions",
+            "checked",
+            "error",
         ]
         read_only_fields = fields

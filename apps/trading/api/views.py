@@ -9,7 +9,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.accounts.permissions import IsTrader
+from apps.accounts.permissions import IsOperator, IsTrader
 from apps.marketdata.selectors import instrument_get
 from apps.trading import selectors, services
 from apps.trading.api import serializers as s
@@ -46,6 +46,21 @@ class AccountViewSet(viewsets.ReadOnlyModelViewSet):
         orders = services.positions_close_all(account=self.get_object(), user=request.user)
         return Response(s.OrderSerializer(orders, many=True).data, status=status.HTTP_202_ACCEPTED)
 
+    @extend_schema(request=None, responses={202: None})
+    @action(detail=True, methods=["post"], permission_classes=[IsOperator])
+    def reconcile(self, request, pk=None):
+        """Compare the account with its broker now and repair what differs (operators)."""
+        account = self.get_object()
+        services.reconciliation_request(account=account)
+        return Response({"queued": True, "account": account.pk}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses=s.ReconciliationSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def reconciliations(self, request, pk=None):
+        """The latest reconciliations of the account and what each repaired."""
+        records = self.get_object().reconciliations.all()[:50]
+        return Response(s.ReconciliationSerializer(records, many=True).data)
+
 
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Place orders (idempotent on ``client_order_id``), list, inspect their events, cancel."""
@@ -61,7 +76,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return s.OrderDetailSerializer if self.action == "retrieve" else s.OrderSerializer
 
     def get_permissions(self):
-        if self.action in ("create", "cancel"):
+        if self.action in ("create", "cancel", "amend"):
             return [IsTrader()]
         return super().get_permissions()
 
@@ -88,7 +103,21 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @extend_schema(request=None, responses=s.OrderSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
+        """Cancel a working order: at once on paper, through the broker on MT5
+        (``cancel_requested`` until it answers)."""
         order = services.order_cancel(order=self.get_object(), user=request.user)
+        return Response(s.OrderSerializer(order).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=s.OrderAmendSerializer, responses={202: s.OrderSerializer})
+    @action(detail=True, methods=["post"])
+    def amend(self, request, pk=None):
+        """Change quantity, price, stop price, expiry or trailing distance of a
+        working order (the order's events record the request and the answer)."""
+        data = s.OrderAmendSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = services.order_amend(
+            order=self.get_object(), changes=dict(data.validated_data), user=request.user
+        )
         return Response(s.OrderSerializer(order).data, status=status.HTTP_202_ACCEPTED)
 
 
