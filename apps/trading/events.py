@@ -22,11 +22,23 @@ _pending = threading.local()
 
 def publish(user_id: int, kind: str, data: dict) -> None:
     """Queue ``{"type": kind, ...data}`` for the user's sockets; everything a
-    transaction queued goes out in one message per user once it commits."""
-    if not getattr(_pending, "events", None):
-        _pending.events = {}
+    transaction queued goes out in one message per user once it commits.
+
+    Outside a transaction it goes out at once. A transaction (or savepoint)
+    that rolled back took its flush with it: its events are dropped, and the
+    next event starts a new batch."""
+    connection = transaction.get_connection()
+    pending = getattr(_pending, "events", None)
+    fresh = (
+        pending is None
+        or not connection.in_atomic_block
+        or not any(entry[1] is _flush for entry in connection.run_on_commit)
+    )
+    if fresh:
+        pending = _pending.events = {}
+    pending.setdefault(user_id, []).append({"type": kind, **data})
+    if fresh:
         transaction.on_commit(_flush)
-    _pending.events.setdefault(user_id, []).append({"type": kind, **data})
 
 
 def _flush() -> None:

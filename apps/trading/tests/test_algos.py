@@ -433,8 +433,6 @@ def test_progress_is_pushed_to_the_owner_after_commit(
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(events.user_group(account.owner_id), channel)
-    # (A batch left by an earlier test's rolled-back transaction would never flush.)
-    events._pending.events = {}
     later = timezone.now() + timedelta(hours=2)  # (its first step is left to the sweeper)
     with django_capture_on_commit_callbacks(execute=True):
         algo = create(account, eurusd, start_at=later, end_at=later + 3 * MINUTE, now=None)
