@@ -9,6 +9,7 @@ from apps.trading.models import (
     Order,
     OrderEvent,
     Position,
+    Reconciliation,
     SwapCharge,
     TradingAccount,
 )
@@ -32,10 +33,59 @@ class TradingAccountAdmin(admin.ModelAdmin):
     search_fields = ["name", "owner__username"]
     readonly_fields = [
         "balance",
+        "broker_state",
         "created_at",
         "updated_at",
     ]  # balance moves only through the ledger
     list_select_related = ["owner"]
+    actions = ["reconcile"]
+
+    @admin.action(description="Reconcile with the broker now")
+    def reconcile(self, request, queryset) -> None:
+        from apps.trading import services
+
+        for account in queryset:
+            services.reconciliation_request(account=account, trigger="manual")
+        self.message_user(
+            request,
+            f"Reconciliation queued for {queryset.count()} account(s); "
+            "see Reconciliations for what it repaired.",
+            messages.SUCCESS,
+        )
+
+
+@admin.register(Reconciliation)
+class ReconciliationAdmin(admin.ModelAdmin):
+    """What each comparison with the broker found and repaired (read-only)."""
+
+    list_display = ["started_at", "account", "trigger", "status", "action_count", "error"]
+    list_filter = ["status", "trigger", "account__broker"]
+    search_fields = ["account__name", "account__owner__username"]
+    date_hierarchy = "started_at"
+    list_select_related = ["account"]
+    readonly_fields = [
+        "account",
+        "trigger",
+        "status",
+        "started_at",
+        "finished_at",
+        "actions",
+        "checked",
+        "error",
+    ]
+
+    @admin.display(description="actions")
+    def action_count(self, obj) -> int:
+        return len(obj.actions or [])
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class OrderEventInline(admin.TabularInline):
