@@ -145,6 +145,19 @@ def on_ticks_stored(sender, instrument_id, source_id, first_us, last_us, **kwarg
     for instruments with working paper orders."""
     if paper.has_working(instrument_id):
         paper_match.delay(instrument_id, source_id, first_us, last_us)
+    from apps.trading.brokers import mt5
+
+    if mt5.has_trailing(instrument_id):
+        mt5_trail.delay(instrument_id)
+
+
+@shared_task(name="apps.trading.tasks.mt5_trail", ignore_result=True, expires=5)
+def mt5_trail(instrument_id: int) -> int:
+    """Move MT5 trailing stops of an instrument with the market."""
+    from apps.trading.brokers import mt5
+
+    with transaction.atomic():
+        return mt5.trail(instrument_id)
 
 
 @shared_task(name="apps.trading.tasks.charge_swaps", ignore_result=True, expires=240)

@@ -308,6 +308,8 @@ class MT5Broker(Broker):
         services.order_transition(
             order=order, to_status=Order.Status.ACCEPTED, actor=ACTOR, data={"sltp": result.code}
         )
+        if order.role == Order.Role.TRAILING_STOP:
+            mark_trailing(order.instrument_id)  # (an extra mark is dropped by trail())
 
     # ------------------------------------------------------------ cancel / amend
 
@@ -835,6 +837,66 @@ class MT5Broker(Broker):
         )
         return [{"action": "balance_adjusted", "difference": str(difference),
                  "broker_balance": str(info.balance)}]  # fmt: skip
+
+
+# --- trailing stops ----------------------------------------------------------
+# MetaTrader has no server-side trailing stop for API clients: the platform
+# moves the position's SL as the market moves (never back), on each batch of
+# stored ticks of the instrument.
+
+
+def _trailing_key() -> str:
+    from apps.marketdata import live
+
+    return f"{live.prefix()}:mt5:trailing"
+
+
+def mark_trailing(instrument_id: int) -> None:
+    from apps.marketdata import live
+
+    live.client().sadd(_trailing_key(), instrument_id)
+
+
+def has_trailing(instrument_id: int) -> bool:
+    from apps.marketdata import live
+
+    return bool(live.client().sismember(_trailing_key(), instrument_id))
+
+
+def trail(instrument_id: int) -> int:
+    """Move the SL of MT5 trailing-stop legs of an instrument to follow the
+    live quote; returns how many amendments were requested."""
+    from apps.marketdata import live
+
+    legs = list(
+        Order.objects.filter(
+            instrument_id=instrument_id,
+            role=Order.Role.TRAILING_STOP,
+            status__in=WORKING,
+            cancel_requested=False,
+            account__broker=TradingAccount.Broker.MT5,
+        ).select_related("account", "instrument")
+    )
+    if not legs:
+        live.client().srem(_trailing_key(), instrument_id)
+        return 0
+    quote = live.quotes_get([legs[0].instrument.symbol])[0]
+    if not quote or not quote.get("bid") or not quote.get("ask"):
+        return 0
+    bid, ask = Decimal(quote["bid"]), Decimal(quote["ask"])
+    moved = 0
+    for leg in legs:
+        point = leg.instrument.point
+        if leg.side == Order.Side.SELL:  # protects a long: follows the bid up
+            candidate = (bid - leg.trailing_stop).quantize(point)
+            better = candidate > leg.stop_price
+        else:
+            candidate = (ask + leg.trailing_stop).quantize(point)
+            better = candidate < leg.stop_price
+        if better:
+            services.order_amend(order=leg, changes={"stop_price": candidate}, actor="trailing")
+            moved += 1
+    return moved
 
 
 BROKER = MT5Broker()

@@ -362,3 +362,32 @@ def test_unknown_order_not_at_the_broker_is_rejected_as_lost_after_the_timeout(
     assert order.status == Order.Status.REJECTED
     assert order.reject_code == "LOST"
     assert requests(fake) == []
+
+
+def test_trailing_stop_moves_the_positions_sl_with_the_market_never_back(account, eurusd, fake):
+    from apps.marketdata import live
+
+    entry = run(place(account, eurusd, trailing_stop=D("0.00100")))
+    (leg,) = Order.objects.filter(parent=entry)
+    assert run(leg).status == Order.Status.ACCEPTED
+    start = entry.average_fill_price - D("0.00100")
+    assert fake.positions_get()[0].sl == pytest.approx(float(start))
+    assert mt5_broker.has_trailing(eurusd.pk)
+
+    def quote(bid):
+        live.quote_store(
+            {"symbol": "EURUSD", "bid": str(bid), "ask": str(bid + D("0.00010")), "time": "t",
+             "ts": 1, "source": "t"}
+        )  # fmt: skip
+
+    quote(entry.average_fill_price + D("0.00050"))
+    assert mt5_broker.trail(eurusd.pk) == 1
+    target = (entry.average_fill_price + D("0.00050") - D("0.00100")).quantize(D("0.00001"))
+    event = OrderEvent.objects.filter(order=leg, event="amend_requested").last()
+    assert event.data == {"stop_price": str(target)}
+    broker_amend(leg.pk, event.data)
+    leg.refresh_from_db()
+    assert leg.stop_price == target
+    assert fake.positions_get()[0].sl == pytest.approx(float(target))
+    quote(entry.average_fill_price - D("0.00050"))  # the market falls back: the stop stays
+    assert mt5_broker.trail(eurusd.pk) == 0
