@@ -298,10 +298,14 @@ def order_dispatch(*, order: Order) -> None:
     transaction.on_commit(lambda: execute_order.apply_async((order.pk,), queue=queue))
 
 
-def orders_sweep(*, older_than_seconds: float = 10.0) -> int:
+def orders_sweep(*, older_than_seconds: float = 10.0, resend_after_seconds: int = 60) -> int:
     """Dispatch again every order still ``new`` after ``older_than_seconds``:
-    its task was lost (a worker killed, a broker outage). Returns how many."""
+    its task was lost (a worker killed, a broker outage). Each order is sent
+    again at most once per ``resend_after_seconds``, so a long queue in a
+    burst is not flooded with copies. Returns how many were dispatched."""
     from datetime import timedelta
+
+    from apps.marketdata import live
 
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     stale = list(
@@ -309,10 +313,17 @@ def orders_sweep(*, older_than_seconds: float = 10.0) -> int:
         .select_related("account")
         .order_by("id")[:1000]
     )
+    redis = live.client()
+    prefix = f"{live.prefix()}:sweep:order"
+    due = [
+        order
+        for order in stale
+        if redis.set(f"{prefix}:{order.pk}", 1, nx=True, ex=resend_after_seconds)
+    ]
     with transaction.atomic():
-        for order in stale:
+        for order in due:
             order_dispatch(order=order)
-    return len(stale)
+    return len(due)
 
 
 class FillError(InvalidOrder):
