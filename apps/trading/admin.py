@@ -134,14 +134,34 @@ class OrderAdmin(admin.ModelAdmin):
         "closed_at",
     ]
 
+    actions = ["cancel_orders"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # orders are placed through the API, the dashboard or strategies
+
     def has_change_permission(self, request, obj=None) -> bool:
-        # Orders are changed by the trading services; a final order is history.
-        if obj is not None and obj.is_final:
-            return False
-        return super().has_change_permission(request, obj)
+        # Orders change only through the trading services (state machine, audit
+        # trail, broker): the page is the order's record, working orders are
+        # cancelled with the action.
+        return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.action(description="Cancel selected working orders (through their broker)")
+    def cancel_orders(self, request, queryset) -> None:
+        from apps.trading import services
+
+        done, refused = 0, []
+        for order in queryset.exclude(status__in=Order.FINAL):
+            try:
+                services.order_cancel(order=order, actor=f"admin:{request.user.username}")
+                done += 1
+            except ApplicationError as exc:
+                refused.append(f"{order.client_order_id}: {exc.message}")
+        self.message_user(request, f"Cancel sent for {done} order(s).", messages.SUCCESS)
+        if refused:
+            self.message_user(request, "; ".join(refused), messages.WARNING)
 
 
 @admin.register(Fill)

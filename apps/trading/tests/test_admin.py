@@ -83,3 +83,18 @@ def test_reconciliation_records_are_read_only(admin_client, data):
     assert b"expired" in page.content
     assert admin_client.get("/admin/trading/reconciliation/add/").status_code == 403
     assert Order.objects.count() == 1
+
+
+def test_orders_are_cancelled_from_the_admin_through_the_service(admin_client, data):
+    _, order = data
+    response = admin_client.post(
+        "/admin/trading/order/",
+        {"action": "cancel_orders", "_selected_action": [order.pk]},
+        follow=True,
+    )
+    assert b"Cancel sent for 1 order" in response.content
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
+    assert order.events.get(event="cancel").actor.startswith("admin:")
+    page = admin_client.get(f"/admin/trading/order/{order.pk}/change/")
+    assert page.status_code == 200 and b"Save" not in page.content
