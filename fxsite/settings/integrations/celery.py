@@ -14,7 +14,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 
 # One queue per kind of work so a long backtest never delays an order.
-CELERY_QUEUES = ("default", "marketdata", "execution", "backtests", "ml", "feeds")
+CELERY_QUEUES = ("default", "marketdata", "execution", "backtests", "ml", "feeds", "risk")
 # Queues consumed elsewhere: "mt5" by a worker on the MetaTrader (Windows) host.
 CELERY_EXTERNAL_QUEUES = ("mt5",)
 CELERY_TASK_QUEUES = [Queue(name) for name in (*CELERY_QUEUES, *CELERY_EXTERNAL_QUEUES)]
@@ -23,6 +23,7 @@ CELERY_TASK_ROUTES = {
     "apps.marketdata.tasks.run_source": {"queue": "feeds"},
     "apps.marketdata.tasks.*": {"queue": "marketdata"},
     "apps.trading.tasks.*": {"queue": "execution"},
+    "apps.risk.tasks.*": {"queue": "risk"},
     "apps.strategies.tasks.*": {"queue": "backtests"},
     "apps.ml.tasks.*": {"queue": "ml"},
 }
@@ -70,6 +71,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.trading.algo_tasks.algo_sweep",
         "schedule": 10.0,
         "options": {"queue": "execution"},
+    },
+    "risk-monitor-sweep": {
+        "task": "apps.risk.tasks.monitor_sweep",
+        "schedule": 5.0,
     },
     "marketdata-supervise-sources": {
         "task": "apps.marketdata.tasks.supervise_sources",

@@ -1,0 +1,574 @@
+"""Reads of the risk domain: limits in force, trading states, an account's book
+(positions and working orders, read as plain values for speed), its valuation
+and the status the API shows (usage of each limit, exposures, VaR/ES)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+import numpy as np
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.utils import timezone
+
+from apps.marketdata import calendar
+from apps.risk import analytics
+from apps.risk.analytics import Holding
+from apps.risk.models import (
+    SEVERITY,
+    AccountRisk,
+    BreachAction,
+    PlatformRisk,
+    RiskEvent,
+    TradingStateChange,
+)
+from apps.trading import accounting
+from apps.trading.accounting import ConversionError, Quote, Spec
+from apps.trading.models import LedgerEntry, Order, Position, TradingAccount
+from apps.trading.selectors import accounts_for, live_quotes
+
+ZERO = Decimal(0)
+WORKING = (Order.Status.NEW, Order.Status.ACCEPTED, Order.Status.PARTIALLY_FILLED)
+RATE_WINDOW = timedelta(minutes=1)
+FLOW_KINDS = (LedgerEntry.Kind.DEPOSIT, LedgerEntry.Kind.WITHDRAWAL)
+
+
+# --- limits and states -------------------------------------------------------
+
+
+def platform_risk() -> PlatformRisk:
+    """The platform row, or its defaults when it was never saved."""
+    return PlatformRisk.objects.filter(pk=1).first() or PlatformRisk()
+
+
+def account_risk(account_id: int) -> AccountRisk:
+    """An account's risk row, or an unsaved one (no overrides, active)."""
+    return AccountRisk.objects.filter(pk=account_id).first() or AccountRisk(account_id=account_id)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits in force on an account (``None``: no limit)."""
+
+    max_order_lots: Decimal | None = None
+    max_position_lots: Decimal | None = None
+    max_gross_exposure: Decimal | None = None
+    max_net_exposure: Decimal | None = None
+    max_leverage: Decimal | None = None
+    min_margin_level: Decimal | None = None
+    max_open_orders: int | None = None
+    max_orders_per_minute: int | None = None
+    max_daily_loss: Decimal | None = None
+    max_drawdown_pct: Decimal | None = None
+    allowed_symbols: tuple[str, ...] | None = None
+    hours_start: time | None = None
+    hours_end: time | None = None
+    hours_timezone: str = "UTC"
+    stop_out_level: Decimal | None = None
+    daily_loss_action: str = BreachAction.HALT
+    drawdown_action: str = BreachAction.HALT
+    margin_action: str = BreachAction.REDUCE
+    exposure_action: str = BreachAction.REDUCE
+    leverage_action: str = BreachAction.REDUCE
+
+    @property
+    def needs_valuation(self) -> bool:
+        return any(
+            v is not None
+            for v in (
+                self.max_gross_exposure,
+                self.max_net_exposure,
+                self.max_leverage,
+                self.min_margin_level,
+                self.max_daily_loss,
+                self.max_drawdown_pct,
+            )
+        )
+
+    def as_dict(self) -> dict:
+        out = {}
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if isinstance(value, Decimal | time):
+                value = str(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[name] = value
+        return out
+
+
+def limits_for(risk: AccountRisk, platform: PlatformRisk) -> Limits:
+    """Each limit from the account when set there, else the platform default.
+    The trading hours (start, end, time zone) come as one from either."""
+    values = {}
+    for name in AccountRisk.LIMITS:
+        if name.startswith("hours_"):
+            continue
+        own = getattr(risk, name)
+        values[name] = own if own not in (None, "") else getattr(platform, name)
+    hours = risk if risk.hours_start is not None else platform
+    values["hours_start"], values["hours_end"] = hours.hours_start, hours.hours_end
+    values["hours_timezone"] = hours.hours_timezone or "UTC"
+    symbols = values["allowed_symbols"]
+    values["allowed_symbols"] = tuple(symbols) if symbols else None
+    for name in (
+        "daily_loss_action",
+        "drawdown_action",
+        "margin_action",
+        "exposure_action",
+        "leverage_action",
+    ):
+        values[name] = values[name] or Limits.__dataclass_fields__[name].default
+    return Limits(**values)
+
+
+def effective_state(risk: AccountRisk, platform: PlatformRisk) -> tuple[str, str]:
+    """``(state, scope)``: the stricter of the account's and the platform's
+    state, and whose it is (``account`` or ``platform``)."""
+    if SEVERITY[platform.state] > SEVERITY[risk.state]:
+        return platform.state, "platform"
+    return risk.state, "account"
+
+
+# --- the book: positions and working orders ----------------------------------
+
+_SPEC_FIELDS = (
+    "instrument__symbol",
+    "instrument__base_currency",
+    "instrument__quote_currency",
+    "instrument__contract_size",
+    "instrument__digits",
+    "instrument__margin_rate",
+)
+
+
+def _spec(row: dict, prefix: str = "instrument__") -> Spec:
+    return Spec(
+        symbol=row[f"{prefix}symbol"],
+        base=row[f"{prefix}base_currency"],
+        quote=row[f"{prefix}quote_currency"],
+        contract_size=row[f"{prefix}contract_size"],
+        point=Decimal(1).scaleb(-row[f"{prefix}digits"]),
+        margin_rate=row[f"{prefix}margin_rate"],
+    )
+
+
+@dataclass(frozen=True)
+class BookPosition:
+    id: int
+    spec: Spec
+    lots: Decimal
+    average_price: Decimal | None
+
+
+@dataclass
+class Book:
+    """An account's open positions and its working orders, per instrument.
+
+    ``working_buys`` / ``working_sells``: unfilled lots of working entry
+    orders (those that can add to a position); ``closing``: unfilled lots of
+    working close orders per side; ``working_count``: every working order."""
+
+    netting: bool
+    positions: list[BookPosition] = field(default_factory=list)
+    specs: dict[str, Spec] = field(default_factory=dict)
+    working_buys: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    working_sells: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    closing: dict[tuple[str, str], Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    working_count: int = 0
+
+    def net(self, symbol: str) -> Decimal:
+        return sum((p.lots for p in self.positions if p.spec.symbol == symbol), ZERO)
+
+    def holdings(
+        self,
+        *,
+        with_working: bool = False,
+        order_spec: Spec | None = None,
+        direction: int = 0,
+        lots: Decimal = ZERO,
+    ) -> list[Holding]:
+        """The positions as holdings; with ``with_working``, plus the working
+        orders as if filled: on each instrument in the direction that adds to
+        risk, on ``order_spec``'s in the order's ``direction`` (+1 buy, -1
+        sell), plus the order's signed ``lots``. A netting account has one
+        holding per instrument; a hedging account one per ticket, then one for
+        the working orders and the order."""
+        out = [Holding(p.spec, p.lots) for p in self.positions]
+        extras: dict[str, Decimal] = {}
+        specs = dict(self.specs)
+        if with_working:
+            for symbol in set(self.working_buys) | set(self.working_sells):
+                net = self.net(symbol)
+                buys, sells = (
+                    self.working_buys.get(symbol, ZERO),
+                    self.working_sells.get(symbol, ZERO),
+                )
+                extras[symbol] = analytics.projected_lots(net, buys, sells) - net
+        if order_spec is not None:
+            symbol = order_spec.symbol
+            specs.setdefault(symbol, order_spec)
+            working = ZERO
+            if with_working:
+                working = (
+                    self.working_buys.get(symbol, ZERO)
+                    if direction > 0
+                    else -self.working_sells.get(symbol, ZERO)
+                )
+            extras[symbol] = working + lots
+        if not extras:
+            return out
+        if self.netting:
+            merged = {h.spec.symbol: h for h in out}
+            for symbol, extra in extras.items():
+                current = merged.get(symbol)
+                base = current.lots if current is not None else ZERO
+                merged[symbol] = Holding(specs[symbol], base + extra)
+            return list(merged.values())
+        return out + [Holding(specs[s], extra) for s, extra in extras.items() if extra]
+
+
+def book(account: TradingAccount) -> Book:
+    """Two queries: open positions and an aggregate of the working orders
+    (the ``(account, status)`` index)."""
+    result = Book(netting=account.mode == TradingAccount.Mode.NETTING)
+    rows = (
+        Position.objects.filter(account_id=account.pk, closed_at__isnull=True)
+        .exclude(quantity=0)
+        .values("id", "quantity", "average_price", *_SPEC_FIELDS)
+    )
+    for row in rows:
+        spec = result.specs.get(row["instrument__symbol"]) or _spec(row)
+        result.specs[spec.symbol] = spec
+        result.positions.append(
+            BookPosition(row["id"], spec, row["quantity"], row["average_price"])
+        )
+    working = (
+        Order.objects.filter(account_id=account.pk, status__in=WORKING)
+        .values("side", "role", *_SPEC_FIELDS)
+        .annotate(n=Count("id"), remaining=Sum(F("quantity") - F("filled_quantity")))
+        .order_by()
+    )
+    for row in working:
+        symbol = row["instrument__symbol"]
+        result.working_count += row["n"]
+        if symbol not in result.specs:
+            result.specs[symbol] = _spec(row)
+        if row["role"] == Order.Role.ENTRY:
+            target = result.working_buys if row["side"] == Order.Side.BUY else result.working_sells
+            target[symbol] += row["remaining"]
+        elif row["role"] == Order.Role.CLOSE:
+            result.closing[(symbol, row["side"])] += row["remaining"]
+    return result
+
+
+def nth_latest_order_time(account_id: int, n: int) -> datetime | None:
+    """When the account's ``n``-th most recent order was created.
+
+    Orders of an account are created one at a time under its row lock, so
+    their ids follow their creation times: the ``n`` highest ids are the
+    ``n`` latest orders (``ORDER BY id DESC LIMIT``, no scan of the
+    account's history)."""
+    if n <= 0:
+        return None
+    return (
+        Order.objects.filter(account_id=account_id)
+        .order_by("-id")
+        .values_list("created_at", flat=True)[n - 1 : n]
+        .first()
+    )
+
+
+def orders_in_window(account_id: int, now: datetime, limit: int = 1000) -> int:
+    """Orders created in the minute up to ``now`` (at most ``limit``)."""
+    times = (
+        Order.objects.filter(account_id=account_id)
+        .order_by("-id")
+        .values_list("created_at", flat=True)[:limit]
+    )
+    cutoff = now - RATE_WINDOW
+    count = 0
+    for created in times:
+        if created < cutoff:
+            break
+        count += 1
+    return count
+
+
+def ledger_flows(account_id: int, cursor: int) -> tuple[Decimal, int]:
+    """Deposits minus withdrawals after ledger entry ``cursor``, and the last
+    entry id (the next cursor)."""
+    row = LedgerEntry.objects.filter(account_id=account_id, pk__gt=cursor).aggregate(
+        flows=Sum("amount", filter=Q(kind__in=FLOW_KINDS)), last=Max("id")
+    )
+    return row["flows"] or ZERO, row["last"] or cursor
+
+
+def trade_date(moment: datetime) -> date:
+    """The FX trade date of ``moment`` (rolls at 17:00 New York)."""
+    value = calendar.trade_dates(np.array([calendar.datetime_to_us(moment)], dtype=np.int64))[0]
+    return value.astype(object)
+
+
+# --- valuation ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Valuation:
+    balance: Decimal
+    equity: Decimal
+    margin: Decimal
+    margin_level: Decimal | None
+    unrealized: dict[int, Decimal]  # per position id
+    exposures: dict[str, analytics.Exposure]
+    notional: Decimal
+    leverage: Decimal | None
+
+
+def value(
+    account: TradingAccount, holdings: list, positions: list[BookPosition], quotes
+) -> Valuation:
+    """Equity from the open ``positions``, margin, exposures and leverage of
+    ``holdings`` (the same positions, or what they would be after orders).
+    Raises ``ConversionError`` when a needed quote is missing."""
+    ccy = account.currency
+    unrealized = {}
+    for p in positions:
+        if p.spec.symbol not in quotes:
+            raise ConversionError(f"no quote for {p.spec.symbol}")
+        unrealized[p.id] = accounting.unrealized_pnl(p.spec, p.lots, p.average_price, ccy, quotes)
+    equity = accounting.money(account.balance + sum(unrealized.values(), ZERO))
+    margin = sum(
+        (accounting.margin(h.spec, h.lots, ccy, quotes, account.leverage) for h in holdings),
+        ZERO,
+    )
+    notional = analytics.gross_notional(holdings, quotes, ccy)
+    return Valuation(
+        balance=account.balance,
+        equity=equity,
+        margin=margin,
+        margin_level=analytics.margin_level(equity, margin),
+        unrealized=unrealized,
+        exposures=analytics.exposures(holdings, quotes, ccy),
+        notional=notional,
+        leverage=analytics.leverage(notional, equity),
+    )
+
+
+def day_start_and_peak(
+    risk: AccountRisk, equity: Decimal, now: datetime, flows: Decimal = ZERO
+) -> tuple[Decimal, Decimal]:
+    """The day-start equity and the peak in force at ``now``.
+
+    Deposits and withdrawals not yet seen by the monitor (``flows``) move
+    both, so money moved in or out is neither profit nor loss. A day start
+    from an earlier trade date (the monitor has not run since 17:00 New
+    York) or none at all counts as the current equity: the day's P&L is 0."""
+    if risk.day_start_equity is None or risk.trade_date != trade_date(now):
+        day_start = equity
+    else:
+        day_start = risk.day_start_equity + flows
+    peak = equity if risk.peak_equity is None else max(risk.peak_equity + flows, equity)
+    return day_start, peak
+
+
+# --- status (API) ------------------------------------------------------------
+
+
+def _s(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return f"{value.quantize(Decimal('0.01')):f}"
+    return str(value)
+
+
+def _usage(limit, value) -> dict:
+    used = None
+    if limit is not None and value is not None and Decimal(limit) > 0:
+        used = f"{(Decimal(value) / Decimal(limit) * 100).quantize(Decimal('0.1')):f}"
+    return {"limit": _s(limit), "value": _s(value), "used_pct": used}
+
+
+def account_status(
+    account: TradingAccount,
+    *,
+    quotes: dict[str, Quote] | None = None,
+    window: int = 500,
+    now: datetime | None = None,
+) -> dict:
+    """Limits in force, states, the current use of every limit, exposures per
+    currency, VaR/ES (95%, 99%, one hour) of the positions from the last
+    ``window`` H1 returns and the correlation of the exposed currencies."""
+    now = now or timezone.now()
+    risk, platform = account_risk(account.pk), platform_risk()
+    limits = limits_for(risk, platform)
+    state, scope = effective_state(risk, platform)
+    quotes = quotes if quotes is not None else live_quotes()
+    b = book(account)
+    holdings = b.holdings()
+    usage: dict[str, dict] = {
+        "max_order_lots": _usage(limits.max_order_lots, None),
+        "max_open_orders": _usage(limits.max_open_orders, b.working_count),
+        "max_orders_per_minute": _usage(
+            limits.max_orders_per_minute, orders_in_window(account.pk, now)
+        ),
+    }
+    positions = defaultdict(Decimal)
+    for h in holdings:
+        positions[h.spec.symbol] += h.lots
+    largest = max((abs(v) for v in positions.values()), default=ZERO)
+    usage["max_position_lots"] = _usage(limits.max_position_lots, largest)
+    figures: dict = {"error": None}
+    exposures_out: list[dict] = []
+    try:
+        val = value(account, holdings, b.positions, quotes)
+    except ConversionError as exc:
+        val = None
+        figures["error"] = f"Cannot value the account: {exc}."
+    if val is not None:
+        flows = (
+            ledger_flows(account.pk, risk.ledger_cursor)[0]
+            if risk.pk and risk.ledger_cursor
+            else ZERO
+        )
+        day_start, peak = day_start_and_peak(risk, val.equity, now, flows)
+        daily_pnl = val.equity - day_start
+        dd = analytics.drawdown_pct(peak, val.equity)
+        figures.update(
+            balance=_s(val.balance),
+            equity=_s(val.equity),
+            margin=_s(val.margin),
+            margin_level=_s(val.margin_level),
+            gross_notional=_s(val.notional),
+            leverage=_s(val.leverage),
+            day_start_equity=_s(day_start),
+            daily_pnl=_s(daily_pnl),
+            peak_equity=_s(peak),
+            drawdown_pct=_s(dd),
+        )
+        gross = max((e.gross for e in val.exposures.values()), default=ZERO)
+        net = max((abs(e.net) for e in val.exposures.values()), default=ZERO)
+        usage["max_gross_exposure"] = _usage(limits.max_gross_exposure, gross)
+        usage["max_net_exposure"] = _usage(limits.max_net_exposure, net)
+        usage["max_leverage"] = _usage(limits.max_leverage, val.leverage)
+        usage["min_margin_level"] = {
+            "limit": _s(limits.min_margin_level),
+            "value": _s(val.margin_level),
+            "used_pct": None,
+        }
+        usage["max_daily_loss"] = _usage(limits.max_daily_loss, max(-daily_pnl, ZERO))
+        usage["max_drawdown_pct"] = _usage(limits.max_drawdown_pct, dd)
+        exposures_out = [
+            {"currency": c, "net": _s(e.net), "gross": _s(e.gross)}
+            for c, e in val.exposures.items()
+        ]
+    for name in usage:
+        entry = usage[name]
+        entry["breached"] = name in (risk.breaches or [])
+    return {
+        "account": account.pk,
+        "currency": account.currency,
+        "state": state,
+        "state_scope": scope,
+        "account_state": risk.state,
+        "platform_state": platform.state,
+        "state_reason": (risk if scope == "account" else platform).state_reason,
+        "limits": limits.as_dict(),
+        "usage": usage,
+        "figures": figures,
+        "exposures": exposures_out,
+        "var": var_report(account, val.exposures if val else {}, quotes, window),
+        "monitored_at": risk.monitored_at,
+    }
+
+
+# --- history: VaR / ES and correlation ---------------------------------------
+
+
+def h1_closes(symbols: set[str], window: int) -> list[dict[str, Decimal]]:
+    """The latest ``window + 1`` H1 closes of each symbol (from its source
+    with the most recent bars), aligned on the hours all of them have."""
+    from apps.marketdata.models import Bar, Instrument
+    from apps.marketdata.selectors import default_source
+
+    series: dict[str, dict[datetime, Decimal]] = {}
+    for instrument in Instrument.objects.filter(symbol__in=symbols):
+        source = default_source(instrument, "H1")
+        if source is None:
+            return []
+        rows = (
+            Bar.objects.filter(instrument=instrument, source=source, timeframe="H1")
+            .order_by("-time")
+            .values_list("time", "close")[: window + 1]
+        )
+        series[instrument.symbol] = dict(rows)
+    if len(series) < len(symbols):
+        return []
+    common = sorted(set.intersection(*(set(s) for s in series.values())))[-(window + 1) :]
+    return [{symbol: series[symbol][t] for symbol in series} for t in common]
+
+
+def var_report(
+    account: TradingAccount, exposures: dict[str, analytics.Exposure], quotes, window: int
+) -> dict:
+    ccy = account.currency
+    currencies = [c for c, e in exposures.items() if c != ccy and e.net]
+    paths = analytics.conversion_symbols(currencies, ccy, quotes)
+    currencies = [c for c in currencies if c in paths]
+    symbols = set().union(*paths.values()) if paths else set()
+    closes = h1_closes(symbols, window) if symbols else []
+    report = {
+        "horizon": "1h",
+        "window": window,
+        "observations": 0,
+        "currencies": currencies,
+        "levels": [],
+        "correlation": None,
+    }
+    if len(closes) < 2 or not currencies:
+        return report
+    rets = analytics.returns(analytics.rate_history(currencies, ccy, closes))
+    exposure = np.array([float(exposures[c].net) for c in currencies])
+    report["observations"] = len(rets)
+    report["levels"] = [
+        {"level": f"{t.level:.2f}", "var": f"{t.var:.2f}", "es": f"{t.es:.2f}"}
+        for t in analytics.historical_var_es(exposure, rets)
+    ]
+    corr = analytics.correlation(rets)
+    report["correlation"] = (
+        None if corr is None else [[round(float(x), 4) for x in row] for row in corr]
+    )
+    return report
+
+
+# --- lists for the API -------------------------------------------------------
+
+
+def risks_for(user) -> QuerySet[TradingAccount]:
+    return accounts_for(user).select_related("risk")
+
+
+def events_for(user) -> QuerySet[RiskEvent]:
+    """Events of the user's accounts and platform-wide ones; operators see all."""
+    qs = RiskEvent.objects.select_related("account")
+    if user.has_perm("accounts.operate"):
+        return qs
+    return qs.filter(Q(account__owner=user) | Q(account__isnull=True))
+
+
+def state_changes_for(user) -> QuerySet[TradingStateChange]:
+    qs = TradingStateChange.objects.select_related("account", "user")
+    if user.has_perm("accounts.operate"):
+        return qs
+    return qs.filter(Q(account__owner=user) | Q(account__isnull=True))
+
+
+def accounts_to_monitor(symbols: list[str] | None = None) -> list[int]:
+    """Accounts with open positions (in ``symbols`` when given)."""
+    qs = Position.objects.filter(closed_at__isnull=True).exclude(quantity=0)
+    if symbols is not None:
+        qs = qs.filter(instrument__symbol__in=symbols)
+    return sorted(set(qs.values_list("account_id", flat=True)))
