@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("apps.accounts.api.urls")),
     path("marketdata/", include("apps.marketdata.api.urls")),
     path("trading/", include("apps.trading.api.urls")),
+    path("risk/", include("apps.risk.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
 ]
 
