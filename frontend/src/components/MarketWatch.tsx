@@ -1,31 +1,12 @@
-import { memo, useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { useInstruments, useQuotes } from "../api/queries";
-import type { Instrument, Quote } from "../api/types";
+import { memo, useMemo } from "react";
+import { useInstruments } from "../api/queries";
+import type { Instrument } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
-import { getPricesSocket } from "../live/pricesSocket";
-import { applyQuote, formatPips, simulatedMix, spreadPips, type QuoteRow, type TickDirection } from "../live/quotes";
+import { formatPips, simulatedMix, spreadPips, type QuoteRow, type TickDirection } from "../live/quotes";
+import { useQuoteRows } from "../live/useQuoteRows";
 import { formatQuoteTime, formatUtc } from "./format";
 import { PricesConnection } from "./PricesConnection";
 import { SimulatedBadge } from "./SimulatedBadge";
-
-/** Ticks are coalesced and rendered at most this often (a busy feed sends many per second). */
-const FLUSH_MS = 50;
-
-type Rows = Record<string, QuoteRow>;
-
-function mergeQuotes(previous: Rows, quotes: readonly Quote[], flash: boolean): Rows {
-  let next = previous;
-  for (const quote of quotes) {
-    if (!quote || typeof quote.symbol !== "string") continue;
-    const current = next[quote.symbol];
-    const row = applyQuote(current, quote, flash);
-    if (row && row !== current) {
-      if (next === previous) next = { ...previous };
-      next[quote.symbol] = row;
-    }
-  }
-  return next;
-}
 
 /**
  * Live quotes of every enabled instrument: REST quotes for the first paint,
@@ -41,53 +22,7 @@ export function MarketWatch({ variant = "card" }: { variant?: "card" | "page" })
     return Array.isArray(results) ? results.filter((i) => i && typeof i.symbol === "string" && i.enabled) : [];
   }, [instrumentsQuery.data]);
   const symbols = useMemo(() => instruments.map((i) => i.symbol), [instruments]);
-  const symbolsKey = symbols.join(",");
-
-  const quotesQuery = useQuotes(symbols);
-  const [rows, setRows] = useState<Rows>({});
-  const [liveError, setLiveError] = useState<string | null>(null);
-
-  // Coalesce live updates.
-  const pending = useRef<{ quotes: readonly Quote[]; flash: boolean }[]>([]);
-  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
-  const flush = useCallback(() => {
-    timer.current = null;
-    const batch = pending.current;
-    pending.current = [];
-    if (batch.length) setRows((prev) => batch.reduce((acc, item) => mergeQuotes(acc, item.quotes, item.flash), prev));
-  }, []);
-  const enqueue = useCallback(
-    (quotes: readonly Quote[], flash: boolean) => {
-      pending.current.push({ quotes, flash });
-      timer.current ??= setTimeout(flush, FLUSH_MS);
-    },
-    [flush],
-  );
-  useEffect(
-    () => () => {
-      if (timer.current !== null) clearTimeout(timer.current);
-      timer.current = null;
-    },
-    [],
-  );
-
-  // First paint from REST (never rewinds a tick that arrived earlier).
-  const restQuotes = quotesQuery.data;
-  useEffect(() => {
-    if (Array.isArray(restQuotes)) setRows((prev) => mergeQuotes(prev, restQuotes, false));
-  }, [restQuotes]);
-
-  // Live ticks.
-  useEffect(() => {
-    if (!symbolsKey) return;
-    return getPricesSocket().subscribe(symbolsKey.split(","), (tick) => enqueue([tick], true), {
-      onSnapshot: (quotes) => {
-        setLiveError(null);
-        enqueue(quotes, true);
-      },
-      onError: (error) => setLiveError(error.message),
-    });
-  }, [symbolsKey, enqueue]);
+  const { rows, liveError, quotesQuery } = useQuoteRows(symbols);
 
   const mix = useMemo(
     () => simulatedMix(instruments.flatMap((i) => (rows[i.symbol] ? [rows[i.symbol]!] : []))),
