@@ -52,7 +52,8 @@ describe("routing and shell", () => {
     expect(within(card).getByTestId("status-queue-default").textContent).toContain("1 worker");
 
     // Sections to come are rendered but disabled.
-    expect(screen.getByTestId("nav-trading").getAttribute("aria-disabled")).toBe("true");
+    expect(screen.getByTestId("nav-chart").getAttribute("aria-disabled")).toBe("true");
+    expect(screen.getByTestId("nav-trading").getAttribute("href")).toBe("/trade");
     expect(screen.getByTestId("nav-overview").getAttribute("href")).toBe("/");
   });
 

@@ -9,6 +9,7 @@ import { LoginPage } from "./pages/LoginPage";
 import { MarketPage } from "./pages/MarketPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { OverviewPage } from "./pages/OverviewPage";
+import { TradePage } from "./pages/TradePage";
 
 /** Route table. New desk sections go inside the protected <AppShell> route. */
 export function AppRoutes() {
@@ -24,6 +25,7 @@ export function AppRoutes() {
       >
         <Route index element={<OverviewPage />} />
         <Route path="market" element={<MarketPage />} />
+        <Route path="trade" element={<TradePage />} />
       </Route>
       <Route path="*" element={<NotFoundPage />} />
     </Routes>

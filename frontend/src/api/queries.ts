@@ -1,7 +1,18 @@
 /** TanStack Query keys and hooks. Keep every query key here so invalidation stays greppable. */
 import { QueryClient, useQuery } from "@tanstack/react-query";
 import { isApiError } from "./client";
-import { fetchDataSources, fetchInstruments, fetchMe, fetchQuotes, fetchReadyz } from "./endpoints";
+import {
+  fetchAccounts,
+  fetchDataSources,
+  fetchFills,
+  fetchInstruments,
+  fetchMe,
+  fetchOrderHistory,
+  fetchPositions,
+  fetchQuotes,
+  fetchReadyz,
+  fetchWorkingOrders,
+} from "./endpoints";
 
 export const queryKeys = {
   me: ["me"] as const,
@@ -9,10 +20,25 @@ export const queryKeys = {
   instruments: ["marketdata", "instruments"] as const,
   quotes: (symbols: readonly string[]) => ["marketdata", "quotes", symbols.join(",")] as const,
   sources: ["marketdata", "sources"] as const,
+  /** Everything of the trading desk (invalidate this after a reconnect). */
+  trading: ["trading"] as const,
+  accounts: ["trading", "accounts"] as const,
+  /** All order lists of one account (working and history). */
+  orders: (account: number) => ["trading", "orders", account] as const,
+  workingOrders: (account: number) => ["trading", "orders", account, "working"] as const,
+  orderHistory: (account: number) => ["trading", "orders", account, "history"] as const,
+  fills: (account: number) => ["trading", "fills", account] as const,
+  positions: (account: number) => ["trading", "positions", account] as const,
 };
 
 export const READYZ_POLL_MS = 10_000;
 export const SOURCES_POLL_MS = 10_000;
+/** Equity, margin and unrealised P&L move with prices: refetch this often. */
+export const ACCOUNT_POLL_MS = 5_000;
+export const POSITIONS_POLL_MS = 5_000;
+/** Lists kept current by /ws/trading/ events: a slow safety-net refetch, fast while the socket is down. */
+export const TRADING_LIST_POLL_MS = 30_000;
+export const TRADING_LIST_POLL_OFFLINE_MS = 5_000;
 
 export function createQueryClient(): QueryClient {
   return new QueryClient({
@@ -77,6 +103,72 @@ export function useDataSources() {
     queryKey: queryKeys.sources,
     queryFn: ({ signal }) => fetchDataSources(signal),
     refetchInterval: SOURCES_POLL_MS,
+    refetchIntervalInBackground: false,
+    staleTime: 0,
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Trading (kept current by /ws/trading/ through live/tradingCache.ts)
+// ---------------------------------------------------------------------------
+
+export function useAccounts() {
+  return useQuery({
+    queryKey: queryKeys.accounts,
+    queryFn: ({ signal }) => fetchAccounts(signal),
+    refetchInterval: ACCOUNT_POLL_MS,
+    refetchIntervalInBackground: false,
+    staleTime: 0,
+  });
+}
+
+interface ListOptions {
+  /** Whether /ws/trading/ is connected (events keep the list current). */
+  live: boolean;
+}
+
+const listPoll = (live: boolean) => (live ? TRADING_LIST_POLL_MS : TRADING_LIST_POLL_OFFLINE_MS);
+
+export function useWorkingOrders(account: number | null, { live }: ListOptions) {
+  return useQuery({
+    queryKey: queryKeys.workingOrders(account ?? 0),
+    queryFn: ({ signal }) => fetchWorkingOrders(account!, signal),
+    enabled: account !== null,
+    refetchInterval: listPoll(live),
+    refetchIntervalInBackground: false,
+    staleTime: 0,
+  });
+}
+
+export function useOrderHistory(account: number | null, { live }: ListOptions) {
+  return useQuery({
+    queryKey: queryKeys.orderHistory(account ?? 0),
+    queryFn: ({ signal }) => fetchOrderHistory(account!, signal),
+    enabled: account !== null,
+    refetchInterval: listPoll(live),
+    refetchIntervalInBackground: false,
+    staleTime: 0,
+  });
+}
+
+export function useFills(account: number | null, { live }: ListOptions) {
+  return useQuery({
+    queryKey: queryKeys.fills(account ?? 0),
+    queryFn: ({ signal }) => fetchFills(account!, signal),
+    enabled: account !== null,
+    refetchInterval: listPoll(live),
+    refetchIntervalInBackground: false,
+    staleTime: 0,
+  });
+}
+
+/** Positions refetch often: the server's unrealised P&L moves with prices. */
+export function usePositions(account: number | null) {
+  return useQuery({
+    queryKey: queryKeys.positions(account ?? 0),
+    queryFn: ({ signal }) => fetchPositions(account!, signal),
+    enabled: account !== null,
+    refetchInterval: POSITIONS_POLL_MS,
     refetchIntervalInBackground: false,
     staleTime: 0,
   });

@@ -81,6 +81,16 @@ export interface Instrument {
   digits: number;
   /** Decimal string, e.g. "0.00010000" (EURUSD) or "0.01000000" (USDJPY). */
   pip_size: string;
+  /** Smallest price increment, 10^-digits (decimal string). */
+  point?: string;
+  /** Units of base currency in one lot, e.g. "100000.00". */
+  contract_size?: string;
+  /** Lot limits and step (decimal strings). */
+  lot_min?: string;
+  lot_step?: string;
+  lot_max?: string;
+  /** Margin as a fraction of notional ("0.033333" = 1:30). */
+  margin_rate?: string;
   enabled: boolean;
   [field: string]: unknown;
 }
@@ -130,3 +140,176 @@ export interface DataSource {
   last_error: string | null;
   [field: string]: unknown;
 }
+
+// ---------------------------------------------------------------------------
+// Trading (`/api/v1/trading/...`, `/ws/trading/`)
+// ---------------------------------------------------------------------------
+
+export type OrderSide = "buy" | "sell";
+export type OrderType = "market" | "limit" | "stop" | "stop_limit";
+export type TimeInForce = "GTC" | "GTD" | "IOC" | "FOK";
+export type OrderStatus =
+  | "new"
+  | "accepted"
+  | "partially_filled"
+  | "filled"
+  | "cancelled"
+  | "rejected"
+  | "expired";
+
+/** A trading account with its live figures (money as decimal strings in `currency`). */
+export interface TradingAccount {
+  id: number;
+  name: string;
+  /** Username of the owner. */
+  owner: string;
+  broker: string;
+  currency: string;
+  balance: string;
+  equity: string;
+  margin: string;
+  free_margin: string;
+  /** Percent; null without open positions. */
+  margin_level: string | null;
+  open_pnl: string;
+  leverage?: string;
+  mode?: string;
+  status: string;
+  created_at?: string;
+}
+
+export interface Order {
+  id: number;
+  account: number;
+  client_order_id: string;
+  symbol: string;
+  side: OrderSide;
+  type: OrderType;
+  quantity: string;
+  filled_quantity: string;
+  average_fill_price?: string | null;
+  price: string | null;
+  stop_price: string | null;
+  time_in_force?: TimeInForce;
+  expire_at?: string | null;
+  stop_loss?: string | null;
+  take_profit?: string | null;
+  trailing_stop?: string | null;
+  /** entry, stop_loss, take_profit, trailing_stop, close. */
+  role?: string;
+  parent?: number | null;
+  source?: string;
+  status: OrderStatus;
+  cancel_requested?: boolean;
+  reject_code: string;
+  reject_reason: string;
+  broker_order_id?: string;
+  created_at?: string;
+  accepted_at?: string | null;
+  closed_at?: string | null;
+}
+
+export interface Fill {
+  id: number;
+  account: number;
+  order: number;
+  symbol: string;
+  side: OrderSide;
+  quantity: string;
+  price: string;
+  commission: string;
+  swap: string;
+  realized_pnl: string;
+  broker_deal_id?: string;
+  time: string;
+}
+
+export interface Position {
+  id: number;
+  account: number;
+  ticket?: string;
+  symbol: string;
+  /** Signed lots: positive long, negative short. */
+  quantity: string;
+  average_price: string | null;
+  /** In the account currency at the server's last quotes; null without a quote. */
+  unrealized_pnl: string | null;
+  realized_pnl: string;
+  commission?: string;
+  swap?: string;
+  opened_at?: string;
+  closed_at?: string | null;
+}
+
+/** Body of `POST /api/v1/trading/orders/`. */
+export interface PlaceOrderRequest {
+  account: number;
+  symbol: string;
+  side: OrderSide;
+  type: OrderType;
+  quantity: string;
+  price?: string;
+  stop_price?: string;
+  time_in_force: TimeInForce;
+  expire_at?: string;
+  stop_loss?: string;
+  take_profit?: string;
+  trailing_stop?: string;
+  client_order_id: string;
+  source: "ui";
+}
+
+/** Body of `POST /api/v1/trading/orders/{id}/amend/` (only what changes). */
+export interface AmendOrderRequest {
+  quantity?: string;
+  price?: string;
+  stop_price?: string;
+}
+
+/** `/ws/trading/` events (the event's kind is `type`; an order's type is `order_type`). */
+export interface OrderEvent {
+  type: "order";
+  id: number;
+  account: number;
+  client_order_id: string;
+  symbol: string;
+  side: OrderSide;
+  order_type: OrderType;
+  quantity: string;
+  filled_quantity: string;
+  price: string | null;
+  stop_price: string | null;
+  status: OrderStatus;
+  reject_code: string;
+  reject_reason: string;
+}
+
+export interface FillEvent extends Omit<Fill, "broker_deal_id"> {
+  type: "fill";
+}
+
+export interface PositionEvent {
+  type: "position";
+  id: number;
+  account: number;
+  symbol: string;
+  quantity: string;
+  average_price: string | null;
+  realized_pnl: string;
+  closed: boolean;
+}
+
+/** Carries the balance; may also carry equity, margin, free_margin, margin_level, open_pnl. */
+export interface AccountEvent extends Partial<Omit<TradingAccount, "id">> {
+  type: "account";
+  id: number;
+}
+
+/** Events this client does not read field by field (algo, reconciliation, risk, ...). */
+export interface OtherTradingEvent {
+  type: "algo" | "reconciliation" | "risk";
+  account?: number;
+  [field: string]: unknown;
+}
+
+export type TradingEvent = OrderEvent | FillEvent | PositionEvent | AccountEvent | OtherTradingEvent;

@@ -17,7 +17,7 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { id: "overview", label: "Overview", path: "/", enabled: true },
   { id: "market-watch", label: "Market watch", path: "/market", enabled: true },
   { id: "chart", label: "Chart", path: "/chart", enabled: false },
-  { id: "trading", label: "Trading", path: "/trading", enabled: false },
+  { id: "trading", label: "Trading desk", path: "/trade", enabled: true },
   { id: "strategies", label: "Strategies", path: "/strategies", enabled: false },
   { id: "backtests", label: "Backtests", path: "/backtests", enabled: false },
   { id: "deployments", label: "Deployments", path: "/deployments", enabled: false },

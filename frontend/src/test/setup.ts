@@ -1,10 +1,12 @@
 import { cleanup } from "@testing-library/react";
 import { afterEach } from "vitest";
 import { resetPricesSocket } from "../live/pricesSocket";
+import { resetTradingSocket } from "../live/tradingSocket";
 
 afterEach(() => {
   cleanup();
-  // One shared price socket per app session: never let it leak between tests.
+  // One shared socket of each kind per app session: never let them leak between tests.
   resetPricesSocket();
+  resetTradingSocket();
   window.localStorage.clear();
 });

@@ -1,0 +1,183 @@
+import { useMemo, useState } from "react";
+import { useAccounts, useInstruments, usePositions } from "../api/queries";
+import type { Me, TradingAccount } from "../api/types";
+import { useAuth } from "../auth/AuthContext";
+import { ConnectionIndicator } from "../components/ConnectionIndicator";
+import { PricesConnection } from "../components/PricesConnection";
+import { AccountBar, type LiveTotals } from "../components/trade/AccountBar";
+import { Blotter } from "../components/trade/Blotter";
+import { OrderTicket } from "../components/trade/OrderTicket";
+import { useQuoteRows } from "../live/useQuoteRows";
+import { useTradingLive } from "../live/useTradingLive";
+import { liveMargin, livePnl } from "../trading/pnl";
+
+const ACCOUNT_STORAGE_KEY = "fx.trade.account";
+
+/** Traders and operators trade (the server checks `accounts.trade`); viewers only look. */
+export function canTrade(user: Pick<Me, "roles" | "permissions"> | null): boolean {
+  if (!user) return false;
+  return (
+    user.roles.includes("trader") || user.roles.includes("operator") || user.permissions.includes("accounts.trade")
+  );
+}
+
+function storedAccount(): number | null {
+  try {
+    const raw = window.localStorage.getItem(ACCOUNT_STORAGE_KEY);
+    return raw ? Number(raw) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The stored choice if still listed, else the user's own first account, else the first. */
+function pickAccount(accounts: TradingAccount[], chosen: number | null, username: string | undefined) {
+  return (
+    accounts.find((a) => a.id === chosen) ??
+    accounts.find((a) => a.owner === username && a.status === "active") ??
+    accounts[0] ??
+    null
+  );
+}
+
+/** The trading desk: account summary, order ticket and blotter, all live. */
+export function TradePage() {
+  const { user } = useAuth();
+  const timeZone = user?.timezone || undefined;
+  const tradingStatus = useTradingLive();
+  const live = tradingStatus.state === "open";
+
+  const accountsQuery = useAccounts();
+  const accounts = useMemo(() => accountsQuery.data ?? [], [accountsQuery.data]);
+  const [chosen, setChosen] = useState<number | null>(storedAccount);
+  const account = pickAccount(accounts, chosen, user?.username);
+
+  const instrumentsQuery = useInstruments();
+  const instruments = useMemo(() => {
+    const results = instrumentsQuery.data?.results;
+    return Array.isArray(results) ? results.filter((i) => i && typeof i.symbol === "string" && i.enabled) : [];
+  }, [instrumentsQuery.data]);
+  const bySymbol = useMemo(() => new Map(instruments.map((i) => [i.symbol, i])), [instruments]);
+  const symbols = useMemo(() => instruments.map((i) => i.symbol), [instruments]);
+  const { rows: quotes, liveError } = useQuoteRows(symbols);
+
+  // Equity follows prices between the account's refreshes (same query as the blotter's positions).
+  const positions = usePositions(account?.id ?? null);
+  const liveTotals = useMemo((): LiveTotals | null => {
+    if (!account || !positions.data) return null;
+    let openPnl = 0;
+    let margin: number | null = 0;
+    for (const position of positions.data) {
+      const instrument = bySymbol.get(position.symbol);
+      const pnl = livePnl(position, instrument, account.currency, quotes);
+      if (pnl === null) return null;
+      openPnl += pnl;
+      const used = liveMargin(position, instrument, account.currency, account.leverage, quotes);
+      margin = margin === null || used === null ? null : margin + used;
+    }
+    return { openPnl, margin };
+  }, [account, positions.data, bySymbol, quotes]);
+
+  const trader = canTrade(user);
+  const ownsAccount = account !== null && account.owner === user?.username;
+  const accountActive = account?.status === "active";
+
+  const choose = (id: number) => {
+    setChosen(id);
+    try {
+      window.localStorage.setItem(ACCOUNT_STORAGE_KEY, String(id));
+    } catch {
+      /* storage unavailable */
+    }
+  };
+
+  let ticketNotice: string | null = null;
+  if (!trader) ticketNotice = "View only: your role cannot trade.";
+  else if (account && !ownsAccount) ticketNotice = `You can only trade your own accounts (this one is ${account.owner}'s).`;
+  else if (account && !accountActive) ticketNotice = `This account is ${account.status}.`;
+
+  return (
+    <div className="page trade-page" data-testid="trade-page">
+      <div className="page-header trade-header">
+        <h1>Trading desk</h1>
+        {accounts.length > 0 && (
+          <label className="account-select">
+            <span className="field-label">Account</span>
+            <select
+              className="input input-sm"
+              value={account?.id ?? ""}
+              onChange={(e) => choose(Number(e.target.value))}
+              data-testid="trade-account-select"
+            >
+              {accounts.map((a) => (
+                <option key={a.id} value={a.id}>
+                  {a.name} · {a.currency}
+                  {a.owner !== user?.username ? ` · ${a.owner}` : ""}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        <span className="trade-conns">
+          <ConnectionIndicator
+            status={tradingStatus}
+            testId="trading-connection"
+            openTitle="Orders, fills and positions stream live"
+            label="Trading"
+          />
+          <PricesConnection label="Prices" />
+        </span>
+      </div>
+
+      {accountsQuery.isError && (
+        <div className="alert alert-error" role="alert">
+          Could not load accounts: {accountsQuery.error.message}
+        </div>
+      )}
+      {liveError && (
+        <div className="alert alert-error" role="alert">
+          Live prices: {liveError}
+        </div>
+      )}
+      {accountsQuery.isPending && <div className="muted pad">Loading accounts…</div>}
+      {accountsQuery.isSuccess && accounts.length === 0 && (
+        <div className="notice" data-testid="trade-no-account">
+          You have no trading account. An operator can open one for you.
+        </div>
+      )}
+
+      {account && (
+        <>
+          <AccountBar account={account} live={liveTotals} updatedAt={accountsQuery.dataUpdatedAt} fetching={accountsQuery.isFetching} />
+          <div className={`trade-layout${ticketNotice && !trader ? " no-ticket" : ""}`}>
+            {ticketNotice ? (
+              <section className="card ticket" data-testid="ticket-readonly" aria-label="Order ticket">
+                <header className="card-header">
+                  <h2>Order ticket</h2>
+                </header>
+                <div className="muted pad">{ticketNotice}</div>
+              </section>
+            ) : (
+              <OrderTicket
+                key={account.id}
+                account={account}
+                instruments={instruments}
+                quotes={quotes}
+                timeZone={timeZone}
+                live={live}
+              />
+            )}
+            <Blotter
+              account={account}
+              instruments={bySymbol}
+              quotes={quotes}
+              timeZone={timeZone}
+              canAct={trader}
+              live={live}
+            />
+          </div>
+        </>
+      )}
+    </div>
+  );
+}
