@@ -4,14 +4,17 @@ and the status the API shows (usage of each limit, exposures, VaR/ES)."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import numpy as np
-from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Max, Q, QuerySet, Sum
 from django.utils import timezone
+from psycopg.types.json import set_json_loads
 
 from apps.marketdata import calendar
 from apps.risk import analytics
@@ -134,26 +137,6 @@ def effective_state(risk: AccountRisk, platform: PlatformRisk) -> tuple[str, str
 
 # --- the book: positions and working orders ----------------------------------
 
-_SPEC_FIELDS = (
-    "instrument__symbol",
-    "instrument__base_currency",
-    "instrument__quote_currency",
-    "instrument__contract_size",
-    "instrument__digits",
-    "instrument__margin_rate",
-)
-
-
-def _spec(row: dict, prefix: str = "instrument__") -> Spec:
-    return Spec(
-        symbol=row[f"{prefix}symbol"],
-        base=row[f"{prefix}base_currency"],
-        quote=row[f"{prefix}quote_currency"],
-        contract_size=row[f"{prefix}contract_size"],
-        point=Decimal(1).scaleb(-row[f"{prefix}digits"]),
-        margin_rate=row[f"{prefix}margin_rate"],
-    )
-
 
 @dataclass(frozen=True)
 class BookPosition:
@@ -230,71 +213,154 @@ class Book:
         return out + [Holding(specs[s], extra) for s, extra in extras.items() if extra]
 
 
-def book(account: TradingAccount) -> Book:
-    """Two queries: open positions and an aggregate of the working orders
-    (the ``(account, status)`` index)."""
-    result = Book(netting=account.mode == TradingAccount.Mode.NETTING)
-    rows = (
-        Position.objects.filter(account_id=account.pk, closed_at__isnull=True)
-        .exclude(quantity=0)
-        .values("id", "quantity", "average_price", *_SPEC_FIELDS)
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+# One round trip for everything the pre-trade check reads (the check runs
+# for every order, under the account's lock): the risk rows, the open
+# positions, the working orders per instrument, side and role (the
+# ``(account, status)`` index), the instruments, how many of the account's
+# latest orders (as many as the rate limit allows, none without one) were
+# created in the last minute, and the deposits and withdrawals after the
+# monitor's ledger cursor. An account's orders are created one at a time
+# under its row lock, so their ids follow their creation: the latest N by id
+# (the primary key, read backwards) are its latest N orders, whatever the
+# length of its history.
+_SNAPSHOT_SQL = """
+SELECT
+  (SELECT row_to_json(r) FROM {account_risk} r WHERE r.account_id = %(account)s),
+  (SELECT row_to_json(r) FROM {platform_risk} r WHERE r.id = 1),
+  (SELECT json_agg(json_build_array(p.id, p.quantity, p.average_price, p.instrument_id)
+                   ORDER BY p.id)
+     FROM {position} p
+    WHERE p.account_id = %(account)s AND p.closed_at IS NULL AND p.quantity <> 0),
+  (SELECT json_agg(json_build_array(w.instrument_id, w.side, w.role, w.n, w.remaining))
+     FROM (SELECT instrument_id, side, role, count(*) AS n,
+                  sum(quantity - filled_quantity) AS remaining
+             FROM {order} WHERE account_id = %(account)s AND status = ANY(%(working)s)
+            GROUP BY instrument_id, side, role) w),
+  (SELECT json_object_agg(i.id, json_build_array(i.symbol, i.base_currency, i.quote_currency,
+                                                 i.contract_size, i.digits, i.margin_rate,
+                                                 i.enabled))
+     FROM {instrument} i),
+  (SELECT count(*) FROM (
+      SELECT created_at FROM {order} WHERE account_id = %(account)s ORDER BY id DESC
+       LIMIT COALESCE(
+         (SELECT max_orders_per_minute FROM {account_risk} WHERE account_id = %(account)s),
+         (SELECT max_orders_per_minute FROM {platform_risk} WHERE id = 1),
+         0)) latest
+    WHERE created_at > %(since)s),
+  (SELECT COALESCE(sum(amount), 0) FROM {ledger}
+    WHERE account_id = %(account)s AND kind = ANY(%(flow_kinds)s)
+      AND id > (SELECT NULLIF(ledger_cursor, 0) FROM {account_risk}
+                 WHERE account_id = %(account)s))
+"""
+
+
+@dataclass
+class Snapshot:
+    """What the pre-trade check reads of an account, read at once."""
+
+    risk: AccountRisk
+    platform: PlatformRisk
+    book: Book
+    recent_orders: int  # created in the last minute, counted up to the rate limit
+    flows: Decimal  # deposits - withdrawals the monitor has not seen yet
+    symbols: list[str]  # enabled instruments
+
+
+def _from_json(model, data: dict | None, **defaults):
+    """A model instance from ``row_to_json`` (numbers parsed as ``Decimal``)."""
+    if data is None:
+        return model(**defaults)
+    values = {
+        f.attname: f.to_python(data[f.column])
+        for f in model._meta.concrete_fields
+        if f.column in data
+    }
+    return model(**values)
+
+
+def _loads(text):
+    return json.loads(text, parse_float=Decimal)
+
+
+def snapshot(account: TradingAccount, now: datetime | None = None) -> Snapshot:
+    """An account's risk rows, book, recent orders and unseen flows (one query)."""
+    from apps.marketdata.models import Instrument
+
+    now = now or timezone.now()
+    sql = _SNAPSHOT_SQL.format(
+        account_risk=_table(AccountRisk),
+        platform_risk=_table(PlatformRisk),
+        position=_table(Position),
+        order=_table(Order),
+        instrument=_table(Instrument),
+        ledger=_table(LedgerEntry),
     )
-    for row in rows:
-        spec = result.specs.get(row["instrument__symbol"]) or _spec(row)
+    params = {
+        "account": account.pk,
+        "working": list(WORKING),
+        "since": now - RATE_WINDOW,
+        "flow_kinds": list(FLOW_KINDS),
+    }
+    with connection.cursor() as cursor:
+        set_json_loads(_loads, cursor.cursor)
+        cursor.execute(sql, params)
+        risk_row, platform_row, positions, working, instruments, recent, flows = cursor.fetchone()
+    specs = {}
+    symbols = []
+    for pk, (symbol, base, quote, contract, digits, margin_rate, enabled) in instruments.items():
+        specs[int(pk)] = Spec(
+            symbol=symbol,
+            base=base,
+            quote=quote,
+            contract_size=Decimal(contract),
+            point=Decimal(1).scaleb(-digits),
+            margin_rate=Decimal(margin_rate),
+        )
+        if enabled:
+            symbols.append(symbol)
+    result = Book(netting=account.mode == TradingAccount.Mode.NETTING)
+    for pk, quantity, average_price, instrument_id in positions or []:
+        spec = specs[instrument_id]
         result.specs[spec.symbol] = spec
         result.positions.append(
-            BookPosition(row["id"], spec, row["quantity"], row["average_price"])
+            BookPosition(
+                pk,
+                spec,
+                Decimal(quantity),
+                None if average_price is None else Decimal(average_price),
+            )
         )
-    working = (
-        Order.objects.filter(account_id=account.pk, status__in=WORKING)
-        .values("side", "role", *_SPEC_FIELDS)
-        .annotate(n=Count("id"), remaining=Sum(F("quantity") - F("filled_quantity")))
-        .order_by()
-    )
-    for row in working:
-        symbol = row["instrument__symbol"]
-        result.working_count += row["n"]
-        if symbol not in result.specs:
-            result.specs[symbol] = _spec(row)
-        if row["role"] == Order.Role.ENTRY:
-            target = result.working_buys if row["side"] == Order.Side.BUY else result.working_sells
-            target[symbol] += row["remaining"]
-        elif row["role"] == Order.Role.CLOSE:
-            result.closing[(symbol, row["side"])] += row["remaining"]
-    return result
-
-
-def nth_latest_order_time(account_id: int, n: int) -> datetime | None:
-    """When the account's ``n``-th most recent order was created.
-
-    Orders of an account are created one at a time under its row lock, so
-    their ids follow their creation times: the ``n`` highest ids are the
-    ``n`` latest orders (``ORDER BY id DESC LIMIT``, no scan of the
-    account's history)."""
-    if n <= 0:
-        return None
-    return (
-        Order.objects.filter(account_id=account_id)
-        .order_by("-id")
-        .values_list("created_at", flat=True)[n - 1 : n]
-        .first()
+    for instrument_id, side, role, n, remaining in working or []:
+        spec = specs[instrument_id]
+        result.specs.setdefault(spec.symbol, spec)
+        result.working_count += n
+        if role == Order.Role.ENTRY:
+            target = result.working_buys if side == Order.Side.BUY else result.working_sells
+            target[spec.symbol] += Decimal(remaining)
+        elif role == Order.Role.CLOSE:
+            result.closing[(spec.symbol, side)] += Decimal(remaining)
+    return Snapshot(
+        risk=_from_json(AccountRisk, risk_row, account_id=account.pk),
+        platform=_from_json(PlatformRisk, platform_row),
+        book=result,
+        recent_orders=recent,
+        flows=Decimal(flows),
+        symbols=sorted(symbols),
     )
 
 
-def orders_in_window(account_id: int, now: datetime, limit: int = 1000) -> int:
-    """Orders created in the minute up to ``now`` (at most ``limit``)."""
-    times = (
-        Order.objects.filter(account_id=account_id)
-        .order_by("-id")
-        .values_list("created_at", flat=True)[:limit]
-    )
-    cutoff = now - RATE_WINDOW
-    count = 0
-    for created in times:
-        if created < cutoff:
-            break
-        count += 1
-    return count
+def book(account: TradingAccount) -> Book:
+    """The account's open positions and working orders."""
+    return snapshot(account).book
+
+
+def orders_in_window(account_id: int, now: datetime) -> int:
+    """Orders the account placed in the minute up to ``now``."""
+    return Order.objects.filter(account_id=account_id, created_at__gt=now - RATE_WINDOW).count()
 
 
 def ledger_flows(account_id: int, cursor: int) -> tuple[Decimal, int]:
@@ -307,9 +373,10 @@ def ledger_flows(account_id: int, cursor: int) -> tuple[Decimal, int]:
 
 
 def trade_date(moment: datetime) -> date:
-    """The FX trade date of ``moment`` (rolls at 17:00 New York)."""
-    value = calendar.trade_dates(np.array([calendar.datetime_to_us(moment)], dtype=np.int64))[0]
-    return value.astype(object)
+    """The FX trade date of ``moment``: the New York date of the wall clock
+    7 hours later, so it rolls at 17:00 New York (as ``calendar.trade_dates``
+    does for arrays)."""
+    return (moment.astimezone(calendar.ny_zone()) + timedelta(hours=7)).date()
 
 
 # --- valuation ---------------------------------------------------------------
@@ -403,11 +470,11 @@ def account_status(
     currency, VaR/ES (95%, 99%, one hour) of the positions from the last
     ``window`` H1 returns and the correlation of the exposed currencies."""
     now = now or timezone.now()
-    risk, platform = account_risk(account.pk), platform_risk()
+    snap = snapshot(account, now)
+    risk, platform, b = snap.risk, snap.platform, snap.book
     limits = limits_for(risk, platform)
     state, scope = effective_state(risk, platform)
-    quotes = quotes if quotes is not None else live_quotes()
-    b = book(account)
+    quotes = quotes if quotes is not None else live_quotes(snap.symbols)
     holdings = b.holdings()
     usage: dict[str, dict] = {
         "max_order_lots": _usage(limits.max_order_lots, None),
@@ -429,12 +496,7 @@ def account_status(
         val = None
         figures["error"] = f"Cannot value the account: {exc}."
     if val is not None:
-        flows = (
-            ledger_flows(account.pk, risk.ledger_cursor)[0]
-            if risk.pk and risk.ledger_cursor
-            else ZERO
-        )
-        day_start, peak = day_start_and_peak(risk, val.equity, now, flows)
+        day_start, peak = day_start_and_peak(risk, val.equity, now, snap.flows)
         daily_pnl = val.equity - day_start
         dd = analytics.drawdown_pct(peak, val.equity)
         figures.update(

@@ -144,14 +144,14 @@ def pre_trade_check(
     if reduces_position:
         return
     now = now or timezone.now()
-    risk, platform = selectors.account_risk(account.pk), selectors.platform_risk()
+    snap = selectors.snapshot(account, now)
+    risk, platform, book = snap.risk, snap.platform, snap.book
     limits = selectors.limits_for(risk, platform)
     state, scope = selectors.effective_state(risk, platform)
     symbol = instrument.symbol
     buy = side == Order.Side.BUY
     signed = quantity if buy else -quantity
     what = f"this {side} of {quantity} {symbol}"
-    book = selectors.book(account)
     reducing = reduces_position is None and _reduces(book, symbol, side, quantity)
     net = book.net(symbol)
     working = book.working_buys.get(symbol, ZERO) if buy else -book.working_sells.get(symbol, ZERO)
@@ -218,8 +218,7 @@ def pre_trade_check(
         )
     if limits.max_orders_per_minute is not None:
         cap = limits.max_orders_per_minute
-        oldest = selectors.nth_latest_order_time(account.pk, cap)
-        if cap == 0 or (oldest is not None and oldest > now - selectors.RATE_WINDOW):
+        if snap.recent_orders >= cap:
             _reject(
                 RiskRejected.ORDER_RATE,
                 f"Max orders per minute is {cap}: the account placed {cap} orders in the "
@@ -246,7 +245,7 @@ def pre_trade_check(
     if not limits.needs_valuation:
         return
 
-    quotes = live_quotes()
+    quotes = live_quotes(snap.symbols)
     if symbol not in quotes and price is not None:
         quotes[symbol] = Quote(price, price)
     spec = spec_of(instrument)
@@ -265,10 +264,7 @@ def pre_trade_check(
     equity = val.equity
 
     if limits.max_daily_loss is not None or limits.max_drawdown_pct is not None:
-        flows = ZERO
-        if risk.pk is not None and risk.ledger_cursor:
-            flows = selectors.ledger_flows(account.pk, risk.ledger_cursor)[0]
-        day_start, peak = selectors.day_start_and_peak(risk, equity, now, flows)
+        day_start, peak = selectors.day_start_and_peak(risk, equity, now, snap.flows)
         loss = day_start - equity
         if limits.max_daily_loss is not None and loss >= limits.max_daily_loss:
             _reject(
