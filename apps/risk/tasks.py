@@ -17,7 +17,9 @@ def monitor_sweep() -> int:
     return services.monitor_request(selectors.accounts_to_monitor())
 
 
-@shared_task(name="apps.risk.tasks.kill_switch", acks_late=True, time_limit=600)
+@shared_task(
+    name="apps.risk.tasks.kill_switch", acks_late=True, soft_time_limit=540, time_limit=600
+)
 def kill_switch(
     scope: str,
     account_id: int | None = None,
