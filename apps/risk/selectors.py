@@ -46,11 +46,6 @@ def platform_risk() -> PlatformRisk:
     return PlatformRisk.objects.filter(pk=1).first() or PlatformRisk()
 
 
-def account_risk(account_id: int) -> AccountRisk:
-    """An account's risk row, or an unsaved one (no overrides, active)."""
-    return AccountRisk.objects.filter(pk=account_id).first() or AccountRisk(account_id=account_id)
-
-
 @dataclass(frozen=True)
 class Limits:
     """The limits in force on an account (``None``: no limit)."""

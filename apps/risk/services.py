@@ -677,19 +677,6 @@ def kill_switch(
     return {"scope": scope, "state_changed": changed is not None, **totals}
 
 
-def kill_switch_request(
-    *, scope: str, account_id: int | None, flatten: bool, user_id: int | None, reason: str
-) -> None:
-    """Run the kill switch on a ``risk`` worker once the transaction commits."""
-    from apps.risk.tasks import kill_switch as task
-
-    transaction.on_commit(
-        lambda: task.delay(
-            scope=scope, account_id=account_id, flatten=flatten, user_id=user_id, reason=reason
-        )
-    )
-
-
 # --- monitor -----------------------------------------------------------------
 
 
