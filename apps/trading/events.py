@@ -6,6 +6,8 @@ group other than the account owner's.
 
 from __future__ import annotations
 
+import asyncio
+import os
 import threading
 
 from asgiref.sync import async_to_sync
@@ -51,7 +53,40 @@ def _flush() -> None:
         for user_id, batch in batches.items():
             await layer.group_send(user_group(user_id), {"type": "trading.events", "events": batch})
 
-    async_to_sync(send_all)()
+    if _in_event_loop_thread():
+        async_to_sync(send_all)()  # runs on the server's own loop
+    else:
+        asyncio.run_coroutine_threadsafe(send_all(), _sender_loop()).result(SEND_TIMEOUT)
+
+
+SEND_TIMEOUT = 10.0
+_sender: tuple[int, asyncio.AbstractEventLoop] | None = None
+_sender_lock = threading.Lock()
+
+
+def _in_event_loop_thread() -> bool:
+    """Whether this thread was started by ``sync_to_async`` under a running
+    event loop (a view or consumer under Daphne): ``async_to_sync`` then sends
+    from that loop."""
+    from asgiref.sync import SyncToAsync
+
+    return getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) == os.getpid()
+
+
+def _sender_loop() -> asyncio.AbstractEventLoop:
+    """This process's loop for sends from plain threads (Celery workers).
+
+    ``async_to_sync`` would start a new event loop for every message, and the
+    channel layer keeps its Redis connections per loop, so each message would
+    also open a connection; one long-lived loop keeps them. A forked child
+    starts its own."""
+    global _sender
+    with _sender_lock:
+        if _sender is None or _sender[0] != os.getpid():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="trading-events", daemon=True).start()
+            _sender = (os.getpid(), loop)
+        return _sender[1]
 
 
 def order_data(order) -> dict:

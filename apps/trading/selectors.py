@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 
 from django.db.models import QuerySet
@@ -34,6 +35,30 @@ def live_quotes(symbols: list[str] | None = None) -> dict[str, Quote]:
         if quote and quote.get("bid") and quote.get("ask"):
             out[symbol] = Quote(Decimal(quote["bid"]), Decimal(quote["ask"]))
     return out
+
+
+class LiveQuotes(Mapping):
+    """``live_quotes(symbols)`` read on first use: booking a fill that converts
+    nothing (a USD account trading a USD-quoted pair without commission)
+    reads nothing."""
+
+    def __init__(self, symbols: list[str] | None = None) -> None:
+        self._symbols = symbols
+        self._quotes: dict[str, Quote] | None = None
+
+    def _loaded(self) -> dict[str, Quote]:
+        if self._quotes is None:
+            self._quotes = live_quotes(self._symbols)
+        return self._quotes
+
+    def __getitem__(self, symbol: str) -> Quote:
+        return self._loaded()[symbol]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())
 
 
 def accounts_for(user) -> QuerySet[TradingAccount]:

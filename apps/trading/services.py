@@ -21,7 +21,7 @@ from apps.trading.accounting import money
 from apps.trading.brokers.base import AMENDABLE_FIELDS as AMENDABLE
 from apps.trading.errors import AccountNotActive, InvalidOrder, InvalidTransition
 from apps.trading.models import Fill, LedgerEntry, Order, OrderEvent, Position, TradingAccount
-from apps.trading.selectors import live_quotes, spec_of
+from apps.trading.selectors import LiveQuotes, live_quotes, spec_of
 
 
 @transaction.atomic
@@ -58,21 +58,46 @@ def ledger_post(
 ) -> LedgerEntry:
     """Change an account's balance, recording the entry and the balance after it."""
     locked = TradingAccount.objects.select_for_update().get(pk=account.pk)
-    locked.balance = money(locked.balance + amount)
-    locked.save(update_fields=["balance", "updated_at"])
+    (entry,) = _ledger_write(locked, [(kind, amount, note)], fill=fill, position=position)
     account.balance = locked.balance
-    return LedgerEntry.objects.create(
-        account=locked,
-        kind=kind,
-        amount=money(amount),
-        balance_after=locked.balance,
-        fill=fill,
-        position=position,
-        note=note[:200],
+    return entry
+
+
+def _ledger_write(
+    account: TradingAccount, entries: list[tuple[str, Decimal, str]], *, fill=None, position=None
+) -> list[LedgerEntry]:
+    """Post ``(kind, amount, note)`` entries in turn to ``account``, whose row
+    the caller has locked and read in this transaction: one balance update and
+    one insert, whatever the number of entries."""
+    rows = []
+    balance = account.balance
+    for kind, amount, note in entries:
+        balance = money(balance + amount)
+        rows.append(
+            LedgerEntry(
+                account=account,
+                kind=kind,
+                amount=money(amount),
+                balance_after=balance,
+                fill=fill,
+                position=position,
+                note=note[:200],
+            )
+        )
+    account.balance = balance
+    account.save(update_fields=["balance", "updated_at"])
+    return LedgerEntry.objects.bulk_create(rows)
+
+
+def _lock_order(pk: int) -> Order:
+    """An order's row, locked, with its account and instrument (not locked)."""
+    return (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("account", "instrument")
+        .get(pk=pk)
     )
 
 
-@transaction.atomic
 def order_transition(
     *,
     order: Order,
@@ -82,40 +107,69 @@ def order_transition(
     data: dict | None = None,
     reject_code: str = "",
     reject_reason: str = "",
+    locked: bool = False,
 ) -> Order:
-    """Move an order to ``to_status`` if the state machine allows it, and log it."""
-    locked = Order.objects.select_for_update().get(pk=order.pk)
-    from_status = locked.status
+    """Move an order to ``to_status`` if the state machine allows it, and log it.
+
+    ``locked``: the caller holds ``order``'s row lock in its transaction and
+    ``order`` is that row as it is now (a broker's ``submit``, a fill being
+    booked); it is then changed in place instead of being read and locked
+    again. Without it the row is locked and read here."""
+    if locked:
+        _transition(order, to_status, actor, event, data, reject_code, reject_reason)
+        return order
+    with transaction.atomic():
+        current = _lock_order(order.pk)
+        fields = _transition(current, to_status, actor, event, data, reject_code, reject_reason)
+        order.__dict__.update({f: getattr(current, f) for f in fields})
+    return current
+
+
+def _transition(
+    order: Order,
+    to_status: str,
+    actor: str,
+    event: str | None,
+    data: dict | None,
+    reject_code: str = "",
+    reject_reason: str = "",
+    fields: tuple[str, ...] = (),
+) -> list[str]:
+    """``order_transition`` on a locked, current row: check, then one update
+    of the row (with ``fields`` the caller changed too) and its audit event.
+    Returns the fields written."""
+    from_status = order.status
     if not states.can_transition(from_status, to_status):
         raise InvalidTransition(
-            f"Order {locked.client_order_id} cannot go from {from_status} to {to_status}.",
+            f"Order {order.client_order_id} cannot go from {from_status} to {to_status}.",
             extra={"status": from_status},
         )
     now = timezone.now()
-    locked.status = to_status
-    fields = ["status", "updated_at"]
-    if to_status == states.ACCEPTED and locked.accepted_at is None:
-        locked.accepted_at = now
+    order.status = to_status
+    fields = [*fields, "status", "updated_at"]
+    if to_status == states.ACCEPTED and order.accepted_at is None:
+        order.accepted_at = now
         fields.append("accepted_at")
     if to_status in states.FINAL:
-        locked.closed_at = now
+        order.closed_at = now
         fields.append("closed_at")
     if to_status == states.REJECTED:
-        locked.reject_code, locked.reject_reason = reject_code[:40], reject_reason[:300]
+        order.reject_code, order.reject_reason = reject_code[:40], reject_reason[:300]
         fields += ["reject_code", "reject_reason"]
-    locked.save(update_fields=fields)
-    OrderEvent.objects.create(
-        order=locked,
-        event=event or to_status,
-        from_status=from_status,
-        to_status=to_status,
-        actor=actor,
-        correlation_id=get_request_id() or "",
-        data=data or {},
-    )
-    order.__dict__.update({f: getattr(locked, f) for f in fields})
-    events.publish(locked.account.owner_id, "order", events.order_data(locked))
-    return locked
+    # No savepoint: an error here rolls the caller's whole transaction back.
+    with transaction.atomic(savepoint=False):
+        order.save(update_fields=fields)
+        OrderEvent.objects.create(
+            order=order,
+            event=event or to_status,
+            from_status=from_status,
+            to_status=to_status,
+            actor=actor,
+            correlation_id=get_request_id() or "",
+            data=data or {},
+        )
+    events.publish(order.account.owner_id, "order", events.order_data(order))
+    return fields
 
 
 def _on_grid(value: Decimal, step: Decimal) -> bool:
@@ -331,7 +385,9 @@ class FillError(InvalidOrder):
 
 
 def _position_for(order: Order, account: TradingAccount, broker_position_id: str = "") -> Position:
-    """The position a fill of ``order`` books into (locked)."""
+    """The position a fill of ``order`` books into: an open one, locked, or a
+    new one not saved yet (the account's lock keeps a second one from being
+    opened meanwhile)."""
     if order.position_id is not None:
         return Position.objects.select_for_update().get(pk=order.position_id)
     if broker_position_id:
@@ -352,7 +408,7 @@ def _position_for(order: Order, account: TradingAccount, broker_position_id: str
         )
         if position is not None:
             return position
-    return Position.objects.create(
+    return Position(
         account=account,
         instrument=order.instrument,
         netting=account.mode == TradingAccount.Mode.NETTING,
@@ -360,7 +416,6 @@ def _position_for(order: Order, account: TradingAccount, broker_position_id: str
     )
 
 
-@transaction.atomic
 def fill_apply(
     *,
     order: Order,
@@ -374,6 +429,7 @@ def fill_apply(
     actor: str = "broker",
     realized: Decimal | None = None,
     broker_position_id: str = "",
+    locked: bool = False,
 ) -> Fill:
     """Book a fill: order progress, position, realised P&L, commission and
     balance, all in one transaction. A deal already booked (same broker deal
@@ -381,22 +437,84 @@ def fill_apply(
 
     ``realized`` is the broker's own figure for the realised P&L (MT5 books
     the deal's profit at its conversion rate; the account must match it);
-    ``broker_position_id`` names the broker's position the deal belongs to."""
-    account = TradingAccount.objects.select_for_update().get(pk=order.account_id)
-    existing = Fill.objects.filter(account=account, broker_deal_id=broker_deal_id).first()
-    if existing is not None:
-        return existing
-    locked = Order.objects.select_for_update().get(pk=order.pk)
-    if quantity <= 0 or quantity > locked.quantity - locked.filled_quantity:
-        raise FillError(
-            f"A fill of {quantity} lots does not fit order {locked.client_order_id} "
-            f"({locked.filled_quantity} of {locked.quantity} filled)."
+    ``broker_position_id`` names the broker's position the deal belongs to.
+    ``quotes`` (for currency conversion) are read from the live cache when
+    not given, and only if a conversion needs them.
+
+    ``locked``: the caller holds the row locks of ``order`` and of
+    ``order.account`` in its transaction and both instances are those rows as
+    they are now; they are then booked in place (no savepoint: an error rolls
+    the caller's transaction back). Without it both rows are locked and read
+    here."""
+    deal = {
+        "quantity": quantity,
+        "price": price,
+        "time": time,
+        "broker_deal_id": broker_deal_id,
+        "commission": commission,
+        "swap": swap,
+        "quotes": quotes,
+        "actor": actor,
+        "realized": realized,
+        "broker_position_id": broker_position_id,
+    }
+    if locked:
+        with transaction.atomic(savepoint=False):
+            return _fill_book(order.account, order, **deal)
+    with transaction.atomic():
+        account = TradingAccount.objects.select_for_update().get(pk=order.account_id)
+        existing = Fill.objects.filter(account=account, broker_deal_id=broker_deal_id).first()
+        if existing is not None:
+            return existing
+        current = (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("instrument")
+            .get(pk=order.pk)
         )
-    instrument = locked.instrument
+        current.account = account
+        fill = _fill_book(account, current, checked=True, **deal)
+        order.__dict__.update(
+            status=current.status,
+            filled_quantity=current.filled_quantity,
+            average_fill_price=current.average_fill_price,
+        )
+        return fill
+
+
+def _fill_book(
+    account: TradingAccount,
+    order: Order,
+    *,
+    quantity: Decimal,
+    price: Decimal,
+    time: datetime,
+    broker_deal_id: str,
+    commission: Decimal | None,
+    swap: Decimal,
+    quotes,
+    actor: str,
+    realized: Decimal | None,
+    broker_position_id: str,
+    checked: bool = False,
+) -> Fill:
+    """``fill_apply`` on the locked, current rows of ``order`` and its
+    ``account`` (``checked``: the deal id is known to be new)."""
+    if not checked:
+        existing = Fill.objects.filter(account=account, broker_deal_id=broker_deal_id).first()
+        if existing is not None:
+            return existing
+    if quantity <= 0 or quantity > order.quantity - order.filled_quantity:
+        raise FillError(
+            f"A fill of {quantity} lots does not fit order {order.client_order_id} "
+            f"({order.filled_quantity} of {order.quantity} filled)."
+        )
+    instrument = order.instrument
     spec = spec_of(instrument)
-    quotes = quotes if quotes is not None else live_quotes()
-    signed = quantity if locked.side == Order.Side.BUY else -quantity
-    position = _position_for(locked, account, broker_position_id)
+    quotes = quotes if quotes is not None else LiveQuotes()
+    signed = quantity if order.side == Order.Side.BUY else -quantity
+    position = _position_for(order, account, broker_position_id)
+    if position.instrument_id == instrument.pk:
+        position.instrument = instrument  # for the event, without reading it again
     effect = accounting.apply_fill(spec, position.quantity, position.average_price, signed, price)
     if realized is None:
         realized = accounting.convert(effect.realized_quote, spec.quote, account.currency, quotes)
@@ -416,17 +534,23 @@ def fill_apply(
     position.realized_pnl = money(position.realized_pnl + realized)
     position.commission = money(position.commission + commission)
     position.swap = money(position.swap + swap)
+    changed = ["quantity", "average_price", "realized_pnl", "commission", "swap", "updated_at"]
     if effect.quantity == 0:
         position.closed_at = time
+        changed.append("closed_at")
     if broker_position_id and not position.broker_position_id:
         position.broker_position_id = broker_position_id
-    position.save()
+        changed.append("broker_position_id")
+    if position.pk is None:
+        position.save()
+    else:
+        position.save(update_fields=changed)
     fill = Fill.objects.create(
-        order=locked,
+        order=order,
         account=account,
         position=position,
         instrument=instrument,
-        side=locked.side,
+        side=order.side,
         quantity=quantity,
         price=price,
         commission=commission,
@@ -435,32 +559,33 @@ def fill_apply(
         broker_deal_id=broker_deal_id,
         time=time,
     )
-    for kind, amount in (
-        (LedgerEntry.Kind.REALIZED_PNL, realized),
-        (LedgerEntry.Kind.COMMISSION, -commission),
-        (LedgerEntry.Kind.SWAP, swap),
-    ):
-        if amount:
-            ledger_post(account=account, kind=kind, amount=amount, fill=fill, position=position)
-    filled = locked.filled_quantity + quantity
-    previous_value = (locked.average_fill_price or Decimal(0)) * locked.filled_quantity
-    locked.average_fill_price = ((previous_value + price * quantity) / filled).quantize(
+    entries = [
+        (kind, amount, "")
+        for kind, amount in (
+            (LedgerEntry.Kind.REALIZED_PNL, realized),
+            (LedgerEntry.Kind.COMMISSION, -commission),
+            (LedgerEntry.Kind.SWAP, swap),
+        )
+        if amount
+    ]
+    if entries:
+        _ledger_write(account, entries, fill=fill, position=position)
+    filled = order.filled_quantity + quantity
+    previous_value = (order.average_fill_price or Decimal(0)) * order.filled_quantity
+    order.average_fill_price = ((previous_value + price * quantity) / filled).quantize(
         accounting.PRICE
     )
-    locked.filled_quantity = filled
-    locked.save(update_fields=["filled_quantity", "average_fill_price", "updated_at"])
-    target = Order.Status.FILLED if filled == locked.quantity else Order.Status.PARTIALLY_FILLED
-    order_transition(
-        order=locked,
-        to_status=target,
-        actor=actor,
-        event="fill",
-        data={"deal": broker_deal_id, "quantity": str(quantity), "price": str(price)},
+    order.filled_quantity = filled
+    target = Order.Status.FILLED if filled == order.quantity else Order.Status.PARTIALLY_FILLED
+    _transition(
+        order,
+        target,
+        actor,
+        "fill",
+        {"deal": broker_deal_id, "quantity": str(quantity), "price": str(price)},
+        fields=("filled_quantity", "average_fill_price"),
     )
-    order.__dict__.update(
-        status=target, filled_quantity=filled, average_fill_price=locked.average_fill_price
-    )
-    _after_fill(locked, position, actor)
+    _after_fill(order, position, actor)
     events.publish(account.owner_id, "fill", events.fill_data(fill))
     events.publish(account.owner_id, "position", events.position_data(position))
     events.publish(account.owner_id, "account", {"id": account.pk, "balance": str(account.balance)})

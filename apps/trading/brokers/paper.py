@@ -59,9 +59,17 @@ def to_paper(order: Order) -> matching.PaperOrder:
     )
 
 
-def book(order: Order, paper: matching.PaperOrder, result: matching.Result) -> None:
-    """Record what the engine did to one order (inside the caller's transaction)."""
+def book(
+    order: Order, paper: matching.PaperOrder, result: matching.Result, *, locked: bool = False
+) -> None:
+    """Record what the engine did to one order (inside the caller's transaction).
+
+    ``locked``: the caller holds ``order``'s row lock and ``order`` is that
+    row as it is now (``submit``); the account is then locked once, before the
+    first fill, and both are booked in place."""
     executions, transitions = result
+    if locked and executions:
+        order.account = TradingAccount.objects.select_for_update().get(pk=order.account_id)
     for execution in executions:
         services.fill_apply(
             order=order,
@@ -70,6 +78,7 @@ def book(order: Order, paper: matching.PaperOrder, result: matching.Result) -> N
             time=us_to_datetime(execution.time_us),
             broker_deal_id=f"paper-{order.pk}-{order.filled_quantity}",
             actor="broker:paper",
+            locked=locked,
         )
     for transition in transitions:
         if transition.status in (Order.Status.CANCELLED, Order.Status.EXPIRED):
@@ -78,19 +87,23 @@ def book(order: Order, paper: matching.PaperOrder, result: matching.Result) -> N
                 to_status=transition.status,
                 actor="broker:paper",
                 data={"reason": transition.reason},
+                locked=locked,
             )
     if (order.triggered, order.resting) != (paper.triggered, paper.resting):
         Order.objects.filter(pk=order.pk).update(triggered=paper.triggered, resting=paper.resting)
 
 
 def submit(order: Order) -> None:
-    """Accept a new order and execute what the current quote allows."""
-    services.order_transition(order=order, to_status=Order.Status.ACCEPTED, actor="broker:paper")
+    """Accept a new order and execute what the current quote allows. The
+    caller (the execution task) holds the order's row lock."""
+    services.order_transition(
+        order=order, to_status=Order.Status.ACCEPTED, actor="broker:paper", locked=True
+    )
     paper = to_paper(order)
     result = engine_for(order.account, order).submit(
         paper, current_quote(order), _time.time_ns() // 1000
     )
-    book(order, paper, result)
+    book(order, paper, result, locked=True)
     if not paper.terminal:
         mark_working(order.instrument_id)
 
