@@ -89,6 +89,11 @@ def _sender_loop() -> asyncio.AbstractEventLoop:
         return _sender[1]
 
 
+def _num(value) -> str | None:
+    """A decimal as plain digits ("0.00000000", never "0E-8")."""
+    return None if value is None else f"{value:f}"
+
+
 def order_data(order) -> dict:
     return {
         "id": order.pk,
@@ -97,10 +102,10 @@ def order_data(order) -> dict:
         "symbol": order.instrument.symbol,
         "side": order.side,
         "order_type": order.type,  # "type" is the event's kind
-        "quantity": str(order.quantity),
-        "filled_quantity": str(order.filled_quantity),
-        "price": None if order.price is None else str(order.price),
-        "stop_price": None if order.stop_price is None else str(order.stop_price),
+        "quantity": _num(order.quantity),
+        "filled_quantity": _num(order.filled_quantity),
+        "price": _num(order.price),
+        "stop_price": _num(order.stop_price),
         "status": order.status,
         "reject_code": order.reject_code,
         "reject_reason": order.reject_reason,
@@ -114,11 +119,11 @@ def fill_data(fill) -> dict:
         "order": fill.order_id,
         "symbol": fill.instrument.symbol,
         "side": fill.side,
-        "quantity": str(fill.quantity),
-        "price": str(fill.price),
-        "commission": str(fill.commission),
-        "swap": str(fill.swap),
-        "realized_pnl": str(fill.realized_pnl),
+        "quantity": _num(fill.quantity),
+        "price": _num(fill.price),
+        "commission": _num(fill.commission),
+        "swap": _num(fill.swap),
+        "realized_pnl": _num(fill.realized_pnl),
         "time": fill.time.isoformat().replace("+00:00", "Z"),
     }
 
@@ -128,8 +133,21 @@ def position_data(position) -> dict:
         "id": position.pk,
         "account": position.account_id,
         "symbol": position.instrument.symbol,
-        "quantity": str(position.quantity),
-        "average_price": None if position.average_price is None else str(position.average_price),
-        "realized_pnl": str(position.realized_pnl),
+        "quantity": _num(position.quantity),
+        "average_price": _num(position.average_price),
+        "realized_pnl": _num(position.realized_pnl),
         "closed": position.closed_at is not None,
+    }
+
+
+def account_data(account, quotes=None) -> dict:
+    """The account summary (balance, equity, margin, free margin, margin level,
+    open P&L) as the REST account carries it, from live quotes."""
+    from apps.trading.selectors import account_summary
+
+    return {
+        "id": account.pk,
+        "currency": account.currency,
+        "balance": f"{account.balance:f}",
+        **account_summary(account, quotes),
     }

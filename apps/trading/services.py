@@ -319,16 +319,28 @@ def order_place(
     )
     try:
         with transaction.atomic():
+            rejection = _risk_check(order, account)
             order.save()
             actor = f"user:{user.username}" if user is not None else source
+            correlation = get_request_id() or ""
             OrderEvent.objects.create(
                 order=order,
                 event="submitted",
-                to_status=order.status,
+                to_status=Order.Status.NEW,
                 actor=actor,
-                correlation_id=get_request_id() or "",
+                correlation_id=correlation,
                 data={"source": source},
             )
+            if rejection is not None:
+                OrderEvent.objects.create(
+                    order=order,
+                    event=Order.Status.REJECTED,
+                    from_status=Order.Status.NEW,
+                    to_status=Order.Status.REJECTED,
+                    actor="risk",
+                    correlation_id=correlation,
+                    data={"code": rejection.code, **_jsonable(rejection.extra)},
+                )
     except IntegrityError:
         existing = Order.objects.filter(
             account=account, client_order_id=order.client_order_id
@@ -336,9 +348,37 @@ def order_place(
         if existing is None:
             raise
         return existing, False
-    order_dispatch(order=order)
+    if rejection is None:
+        order_dispatch(order=order)
     events.publish(account.owner_id, "order", events.order_data(order))
     return order, True
+
+
+def _risk_check(order: Order, account: TradingAccount):
+    """The pre-trade risk check, under the account's row lock (two orders
+    racing on one account cannot together breach a limit). A refused order
+    is recorded as rejected with the limit's code; returns the refusal."""
+    from apps.risk.errors import RiskRejected
+    from apps.risk.services import pre_trade_check
+
+    locked = TradingAccount.objects.select_for_update().get(pk=account.pk)
+    try:
+        pre_trade_check(
+            account=locked,
+            instrument=order.instrument,
+            side=order.side,
+            quantity=order.quantity,
+            order_type=order.type,
+            price=order.price if order.price is not None else order.stop_price,
+            reduces_position=True if order.position_id is not None else None,
+        )
+    except RiskRejected as exc:
+        order.status = Order.Status.REJECTED
+        order.reject_code = exc.code[:40]
+        order.reject_reason = exc.message[:300]
+        order.closed_at = timezone.now()
+        return exc
+    return None
 
 
 def order_dispatch(*, order: Order) -> None:
@@ -588,7 +628,10 @@ def _fill_book(
     _after_fill(order, position, actor)
     events.publish(account.owner_id, "fill", events.fill_data(fill))
     events.publish(account.owner_id, "position", events.position_data(position))
-    events.publish(account.owner_id, "account", {"id": account.pk, "balance": str(account.balance)})
+    events.publish(account.owner_id, "account", events.account_data(account, quotes))
+    from apps.risk.services import on_fill
+
+    on_fill(account_id=account.pk)
     return fill
 
 

@@ -65,9 +65,11 @@ def test_halt_action_needs_a_reason_and_records_who(admin_client, data, operator
     assert AccountRisk.objects.get(pk=data.pk).state == "active"
 
 
-def test_kill_switch_actions(admin_client, data):
+def test_kill_switch_actions(admin_client, data, operator):
+    risk.trading_state_set(state="active", account=data, actor=operator, reason="trade again")
     hold(data, "EURUSD", "1.00")
     resting = working(data, "EURUSD", "buy", "0.10")
+    assert resting.status == Order.Status.NEW
     action(admin_client, "accountrisk", "kill_switch_flatten", data.pk, reason="runaway")
     resting.refresh_from_db()
     assert resting.status == Order.Status.CANCELLED

@@ -166,13 +166,14 @@ def test_monitor_without_a_quote_keeps_the_last_figures(account):
 
 
 def test_fill_and_price_hooks_are_throttled(account, django_capture_on_commit_callbacks):
-    hold(account, "EURUSD", "1.00")
+    from apps.marketdata import live
+
+    hold(account, "EURUSD", "1.00")  # (its fill already asked for a monitor run)
+    live.client().delete(f"{live.prefix()}:risk:monitor:{account.pk}")
     with django_capture_on_commit_callbacks() as callbacks:
         risk.on_fill(account_id=account.pk)
         risk.on_fill(account_id=account.pk)
     assert len(callbacks) == 1
-    from apps.marketdata import live
-
     live.client().delete(f"{live.prefix()}:risk:monitor:{account.pk}")
     assert risk.on_prices(["EURUSD", "GBPUSD"]) == 1  # one account holds EURUSD
     assert risk.on_prices(["EURUSD"]) == 0  # the symbol was just handled

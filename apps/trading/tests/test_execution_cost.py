@@ -18,11 +18,13 @@ from apps.trading.tasks import execute_order
 pytestmark = pytest.mark.django_db
 
 # BEGIN, order (locked), accepted + its event, account (locked), deal id
-# check, open position (locked), position insert, fill, order + its event, COMMIT
-OPENING = 12
+# check, open position (locked), position insert, fill, order + its event,
+# then the account summary pushed on /ws/trading/ (open positions, and the
+# symbols it may convert through), COMMIT
+OPENING = 14
 # ... the position updated instead of inserted, plus the balance, its ledger
 # entry and the look-up of orders protecting the closed position.
-CLOSING = 15
+CLOSING = 17
 
 
 @pytest.fixture
