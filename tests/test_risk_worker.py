@@ -75,7 +75,6 @@ def test_kill_switch_task_on_the_worker_cancels_a_resting_order(celery_worker):
 def test_the_fill_hook_values_the_account_on_the_worker(celery_worker):
     trader = UserFactory(username="risk-monitor-trader", roles=["trader"])
     account = trading.account_open(owner=trader, name="Watched", deposit=Decimal("10000"))
-    risk.limits_update(account=account, changes={"max_net_exposure": Decimal("50000")}, actor="t")
     _quote("1.10000", "1.10000")
     order, _ = trading.order_place(
         account=account,
@@ -85,6 +84,9 @@ def test_the_fill_hook_values_the_account_on_the_worker(celery_worker):
         quantity=Decimal("1.00"),
     )
     execute_order(order.pk)
+    # An operator lowers the limit under the open position (an order that
+    # breached it would have been refused before reaching the broker).
+    risk.limits_update(account=account, changes={"max_net_exposure": Decimal("50000")}, actor="t")
     risk.on_fill(account_id=account.pk)
     _until(lambda: AccountRisk.objects.filter(pk=account.pk, monitored_at__isnull=False).exists())
     row = AccountRisk.objects.get(pk=account.pk)
