@@ -389,7 +389,11 @@ def order_dispatch(*, order: Order) -> None:
     from apps.trading.tasks import execute_order
 
     queue = queue_for(order.account)
-    transaction.on_commit(lambda: execute_order.apply_async((order.pk,), queue=queue))
+    # No result: nobody waits for it, and keeping one costs the sender a
+    # subscription and the worker a write per order.
+    transaction.on_commit(
+        lambda: execute_order.apply_async((order.pk,), queue=queue, ignore_result=True)
+    )
 
 
 def orders_sweep(*, older_than_seconds: float = 10.0, resend_after_seconds: int = 60) -> int:

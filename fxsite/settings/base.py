@@ -76,13 +76,29 @@ TEMPLATES = [
 DATABASES = {"default": env.db_url("DATABASE_URL", default=DEFAULT_DATABASE_URL)}
 # django-prometheus wraps the PostgreSQL backend to export query metrics.
 DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
+# One pool of connections per process (psycopg_pool): Daphne serves every
+# request in a context of its own and Celery closes connections around every
+# task, so without it each request and each task connected to PostgreSQL anew.
+# The pool replaces persistent connections (CONN_MAX_AGE stays 0 with it).
+if env.bool("DJANGO_DB_POOL", default=True):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "pool": {
+            "min_size": env.int("DJANGO_DB_POOL_MIN_SIZE", default=1),
+            "max_size": env.int("DJANGO_DB_POOL_MAX_SIZE", default=20),
+            "timeout": env.float("DJANGO_DB_POOL_TIMEOUT", default=10.0),
+        },
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's Redis cache with one connection pool per process (fxsite/cache.py).
+        "BACKEND": "fxsite.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "fx",
         "TIMEOUT": 300,

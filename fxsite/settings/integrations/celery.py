@@ -10,6 +10,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = 60 * 60 * 24
+# One result backend (and Redis connection pool) per process instead of one
+# per thread: Daphne runs each request in a new thread, so every task sent
+# from a request built a backend of its own. Celery's Redis result consumer
+# locks its connection for this.
+CELERY_RESULT_BACKEND_THREAD_SAFE = True
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 
@@ -37,6 +42,11 @@ CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fixup closes every database connection before and after each
+# task (and, in a prefork child, the whole pool): each task connected to
+# PostgreSQL anew. It now recycles them only every this many tasks; after each
+# task its connection goes back to the process's pool (fxsite/celery.py).
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
