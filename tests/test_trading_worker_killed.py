@@ -32,6 +32,7 @@ from apps.marketdata.models import Instrument
 from apps.trading import services
 from apps.trading.models import Fill, LedgerEntry, Order, OrderEvent, Position, TradingAccount
 from apps.trading.tasks import execute_order, orders_sweep
+from fxsite.celery import app
 from tests.workers import KillableWorker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -141,8 +142,8 @@ def _wait(predicate, timeout: float, what: str, interval: float = 0.02) -> None:
 
 class AccountRowHold:
     """Hold the account's row (``FOR NO KEY UPDATE``) from another connection:
-    fill_apply waits for it, while inserting orders (a foreign-key share lock)
-    does not."""
+    fill_apply waits for it (and so would placing an order, whose risk check
+    locks the row)."""
 
     def __init__(self, account: TradingAccount):
         self.account_id = account.pk
@@ -287,8 +288,11 @@ def test_worker_killed_mid_burst_loses_and_doubles_nothing(workers, account):
     first = workers("killed-worker")
     stats = {}
     queue = iter(burst)
-    # Phase 1: the worker fills while orders keep coming; once it has filled
-    # some, hold the account row so that what it takes next stays in flight.
+    # Phase 1: the worker fills while orders keep coming. Then it stops taking
+    # new tasks while the next orders are placed (placing needs the account
+    # row: the pre-trade risk check locks it), the account row is held, and
+    # the worker takes tasks again: what it takes stays in flight inside
+    # fill_apply, waiting for the row.
     hold = AccountRowHold(account)
     try:
         for cid, side, quantity in queue:
@@ -297,9 +301,11 @@ def test_worker_killed_mid_burst_loses_and_doubles_nothing(workers, account):
                 break
         else:
             raise AssertionError("the burst ended before the worker filled 30 orders")
-        hold.acquire()
+        app.control.cancel_consumer("execution", destination=[first.hostname], reply=True)
         for _, (cid, side, quantity) in zip(range(20), queue, strict=False):
             place(cid, side, quantity)
+        hold.acquire()
+        app.control.add_consumer("execution", destination=[first.hostname], reply=True)
         _wait(
             lambda: _backends(first, waiting_on_lock=True) == 2,
             15,
