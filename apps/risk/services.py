@@ -995,6 +995,10 @@ def limits_update(*, account: TradingAccount | None = None, changes: dict, actor
             "Unknown limits.", fields={name: ["Not a limit."] for name in unknown}
         )
     with transaction.atomic():
+        if account is not None:
+            # Locks in one order everywhere: the trading account, then its risk
+            # row (the monitor and the pre-trade check take them so too).
+            _lock_account(account.pk)
         row = _platform_locked() if account is None else _account_risk_locked(account.pk)
         before = {name: getattr(row, name) for name in changes}
         for name, value_ in changes.items():
