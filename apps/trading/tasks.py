@@ -94,10 +94,26 @@ def _mt5_accounts():
     ).values_list("pk", flat=True)
 
 
+#: Periodic MT5 work is not queued while this many messages wait on the MT5
+#: queue: no worker is consuming it (the MetaTrader host is down), and the
+#: work would only pile up; it resumes when the worker drains the queue.
+MT5_BACKLOG_LIMIT = 50
+
+
+def queue_backlog(queue: str) -> int:
+    """Messages waiting on a Celery queue (Redis transport: the list's length)."""
+    from celery import current_app
+
+    with current_app.connection_for_read() as connection:
+        return int(connection.default_channel.client.llen(queue))
+
+
 @shared_task(name="apps.trading.tasks.mt5_sync_all", ignore_result=True, expires=5)
 def mt5_sync_all() -> int:
     """Beat: one sync per active MT5 account, on the MT5 workers' queue."""
     accounts = list(_mt5_accounts())
+    if not accounts or queue_backlog(brokers.mt5_queue()) >= MT5_BACKLOG_LIMIT:
+        return 0
     for pk in accounts:
         mt5_sync.apply_async((pk,), queue=brokers.mt5_queue(), expires=10)
     return len(accounts)
@@ -107,8 +123,11 @@ def mt5_sync_all() -> int:
 def reconcile_all() -> int:
     """Beat: reconcile every active account on its broker's queue."""
     accounts = TradingAccount.objects.filter(status=TradingAccount.Status.ACTIVE)
+    mt5_stalled = queue_backlog(brokers.mt5_queue()) >= MT5_BACKLOG_LIMIT
     count = 0
     for account in accounts:
+        if mt5_stalled and account.broker == TradingAccount.Broker.MT5:
+            continue
         reconcile_account.apply_async(
             (account.pk, "periodic"), queue=brokers.queue_for(account), expires=55
         )

@@ -41,3 +41,23 @@ def test_young_and_finished_orders_are_left_alone(stuck):
     assert services.orders_sweep(older_than_seconds=60) == 0
     services.order_cancel(order=stuck)
     assert services.orders_sweep(older_than_seconds=10) == 0
+
+
+def test_periodic_mt5_work_is_not_piled_up_without_a_worker(trader, settings):
+    """Without an MT5 worker the queue only grows: the periodic sync stops
+    adding to it once a backlog is there."""
+    import uuid
+
+    from apps.marketdata import live
+    from apps.trading import tasks
+    from apps.trading.models import TradingAccount
+
+    settings.MT5_QUEUE = queue = f"mt5-test-{uuid.uuid4().hex[:8]}"
+    services.account_open(owner=trader, name="MT5", broker=TradingAccount.Broker.MT5)
+    try:
+        while tasks.queue_backlog(queue) < tasks.MT5_BACKLOG_LIMIT:
+            assert tasks.mt5_sync_all() == 1
+        assert tasks.mt5_sync_all() == 0
+        assert tasks.queue_backlog(queue) == tasks.MT5_BACKLOG_LIMIT
+    finally:
+        live.client().delete(queue)
