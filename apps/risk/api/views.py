@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from apps.accounts.permissions import IsOperator
 from apps.risk import selectors, services
 from apps.risk.api import serializers as s
-from apps.risk.models import AccountRisk, RiskEvent, TradingStateChange
+from apps.risk.models import AccountRisk, PlatformRisk, RiskEvent, TradingStateChange
 from apps.trading.models import TradingAccount
 
 
@@ -21,9 +21,9 @@ def _account_for(request, pk) -> TradingAccount:
     return get_object_or_404(selectors.risks_for(request.user), pk=pk)
 
 
-def _limits_out(account: TradingAccount) -> dict:
+def _limits_out(account: TradingAccount, platform: PlatformRisk) -> dict:
     risk = getattr(account, "risk", None) or AccountRisk(account=account)
-    limits = selectors.limits_for(risk, selectors.platform_risk())
+    limits = selectors.limits_for(risk, platform)
     return {
         "account": account.pk,
         "account_name": account.name,
@@ -74,13 +74,15 @@ class LimitsViewSet(viewsets.GenericViewSet):
         return super().get_permissions()
 
     def list(self, request):
+        platform = selectors.platform_risk()
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(
-            self.get_serializer([_limits_out(a) for a in page], many=True).data
+            self.get_serializer([_limits_out(a, platform) for a in page], many=True).data
         )
 
     def retrieve(self, request, account=None):
-        return Response(self.get_serializer(_limits_out(_account_for(request, account))).data)
+        out = _limits_out(_account_for(request, account), selectors.platform_risk())
+        return Response(self.get_serializer(out).data)
 
     @extend_schema(request=s.AccountLimitsSerializer, responses=s.AccountLimitsOutputSerializer)
     def partial_update(self, request, account=None):
@@ -93,7 +95,7 @@ class LimitsViewSet(viewsets.GenericViewSet):
             account=target, changes=dict(data.validated_data), actor=request.user
         )
         target = _account_for(request, account)
-        return Response(self.get_serializer(_limits_out(target)).data)
+        return Response(self.get_serializer(_limits_out(target, selectors.platform_risk())).data)
 
 
 class AccountRiskViewSet(viewsets.GenericViewSet):
