@@ -12,10 +12,8 @@ from rest_framework.views import APIView
 from apps.accounts.permissions import IsTrader
 from apps.marketdata.selectors import instrument_get
 from apps.trading import algos, selectors
-from apps.trading.api.serializers import OrderSerializer
-from apps.trading.models import AlgoOrder
-
-ALGO_SOURCES = [("api", "API"), ("ui", "Dashboard")]
+from apps.trading.api.serializers import PLACE_SOURCES, OrderSerializer
+from apps.trading.models import AlgoOrder, Order
 
 
 class AlgoProgressSerializer(serializers.Serializer):
@@ -106,7 +104,7 @@ class AlgoListCreateView(GenericAPIView):
     class InputSerializer(serializers.Serializer):
         account = serializers.IntegerField()
         symbol = serializers.CharField()
-        side = serializers.ChoiceField(choices=AlgoOrder._meta.get_field("side").choices)
+        side = serializers.ChoiceField(choices=Order.Side.choices)
         strategy = serializers.ChoiceField(choices=AlgoOrder.Strategy.choices)
         quantity = serializers.DecimalField(max_digits=12, decimal_places=2)
         start_at = serializers.DateTimeField(required=False, allow_null=True)
@@ -117,7 +115,7 @@ class AlgoListCreateView(GenericAPIView):
             max_digits=20, decimal_places=10, required=False, allow_null=True
         )
         client_id = serializers.CharField(max_length=48, required=False)
-        source = serializers.ChoiceField(choices=ALGO_SOURCES, default="api")
+        source = serializers.ChoiceField(choices=PLACE_SOURCES, default="api")
 
     def get_permissions(self):
         if self.request.method == "POST":
