@@ -321,7 +321,7 @@ def order_place(
         with transaction.atomic():
             rejection = _risk_check(order, account)
             order.save()
-            actor = f"user:{user.username}" if user is not None else source
+            actor = _actor(user, source)
             correlation = get_request_id() or ""
             OrderEvent.objects.create(
                 order=order,
@@ -692,7 +692,7 @@ def order_cancel(*, order: Order, user=None, actor: str | None = None, reason: s
     """
     from apps.trading.brokers import for_account, queue_for
 
-    locked = Order.objects.select_for_update().select_related("account").get(pk=order.pk)
+    locked = _lock_order(order.pk)
     if not states.can_cancel(locked.status):
         raise InvalidTransition(
             f"Order {locked.client_order_id} is {locked.status} and cannot be cancelled.",
@@ -768,9 +768,7 @@ def order_amend(*, order: Order, changes: dict, user=None, actor: str | None = N
     """
     from apps.trading.brokers import for_account, queue_for
 
-    locked = (
-        Order.objects.select_for_update().select_related("account", "instrument").get(pk=order.pk)
-    )
+    locked = _lock_order(order.pk)
     if not states.can_amend(locked.status) or locked.cancel_requested:
         raise InvalidTransition(
             f"Order {locked.client_order_id} is {locked.status} and cannot be amended.",
@@ -785,11 +783,11 @@ def order_amend(*, order: Order, changes: dict, user=None, actor: str | None = N
     broker = for_account(locked.account)
     if locked.status == Order.Status.NEW or broker.synchronous:
         return order_amend_apply(order=locked, changes=changes, actor=actor)
-    order_event(order=locked, event="amend_requested", actor=actor, data=_jsonable(changes))
+    payload = _jsonable(changes)
+    order_event(order=locked, event="amend_requested", actor=actor, data=payload)
     from apps.trading.tasks import broker_amend
 
     queue = queue_for(locked.account)
-    payload = _jsonable(changes)
     transaction.on_commit(lambda: broker_amend.apply_async((locked.pk, payload), queue=queue))
     return locked
 
@@ -817,9 +815,7 @@ def changes_from_json(data: dict) -> dict:
 @transaction.atomic
 def order_amend_apply(*, order: Order, changes: dict, actor: str) -> Order:
     """Write an amendment the broker accepted, with its before/after in the log."""
-    locked = (
-        Order.objects.select_for_update().select_related("account", "instrument").get(pk=order.pk)
-    )
+    locked = _lock_order(order.pk)
     before = {k: getattr(locked, k) for k in changes}
     for key, value in changes.items():
         setattr(locked, key, value)
@@ -1024,10 +1020,17 @@ def reconciliation_record(
     return record
 
 
-def reconciliation_request(*, account: TradingAccount, trigger: str = "manual") -> None:
-    """Ask the account's broker workers to reconcile it (after commit)."""
+def reconciliation_request(
+    *, account: TradingAccount, trigger: str = "manual", countdown: int = 0
+) -> None:
+    """Ask the account's broker workers to reconcile it (after commit, and
+    ``countdown`` seconds later)."""
     from apps.trading.brokers import queue_for
     from apps.trading.tasks import reconcile_account
 
     queue = queue_for(account)
-    transaction.on_commit(lambda: reconcile_account.apply_async((account.pk, trigger), queue=queue))
+    transaction.on_commit(
+        lambda: reconcile_account.apply_async(
+            (account.pk, trigger), queue=queue, countdown=countdown
+        )
+    )

@@ -53,6 +53,7 @@ from apps.marketdata.calendar import datetime_to_us, us_to_datetime
 from apps.marketdata.mt5 import trading as mt5t
 from apps.marketdata.mt5.client import MT5Client, MT5Error
 from apps.trading import services
+from apps.trading.brokers import mt5_queue
 from apps.trading.brokers.base import (
     Broker,
     BrokerAccount,
@@ -102,7 +103,7 @@ class MT5Broker(Broker):
 
     @property
     def queue(self) -> str:  # type: ignore[override]
-        return getattr(settings, "MT5_QUEUE", "mt5")
+        return mt5_queue()
 
     # ------------------------------------------------------------ sessions
 
@@ -146,13 +147,12 @@ class MT5Broker(Broker):
                     session.client.close()
 
     def _trading(self, account: TradingAccount) -> mt5t.MT5TradingClient:
-        session = self.session(account)
-        if session.connects_seen and session.client.connects > session.connects_seen:
-            self._reconnected(account)
-        session.connects_seen = max(session.connects_seen, session.client.connects)
-        return session.trading
+        trading = self.session(account).trading
+        self._after_call(account)
+        return trading
 
     def _after_call(self, account: TradingAccount) -> None:
+        """Notice a reconnect of the terminal since the last call."""
         session = self._sessions.get(account.pk)
         if session is None:
             return
@@ -163,15 +163,8 @@ class MT5Broker(Broker):
     @staticmethod
     def _reconnected(account: TradingAccount) -> None:
         """The terminal was re-attached: what happened meanwhile is unknown."""
-        from apps.trading.tasks import reconcile_account
-
         logger.warning("MT5 account %s reconnected: reconciling", account.pk)
-        queue = getattr(settings, "MT5_QUEUE", "mt5")
-        transaction.on_commit(
-            lambda: reconcile_account.apply_async(
-                (account.pk, Reconciliation.Trigger.RECONNECT), queue=queue
-            )
-        )
+        services.reconciliation_request(account=account, trigger=Reconciliation.Trigger.RECONNECT)
 
     @staticmethod
     def magic(account: TradingAccount) -> int:
@@ -237,7 +230,9 @@ class MT5Broker(Broker):
                 actor=ACTOR,
                 data={**data, "message": result.reject_message or ""},
             )
-            self._schedule_reconcile(order.account, Reconciliation.Trigger.ORDER, countdown=5)
+            services.reconciliation_request(
+                account=order.account, trigger=Reconciliation.Trigger.ORDER, countdown=5
+            )
             return
         if result.status == "rejected":
             self._reject(order, result.reject_code or "REJECT", result.reject_message or "")
@@ -430,14 +425,8 @@ class MT5Broker(Broker):
 
     # ------------------------------------------------------------ booking deals
 
-    def _book_deal(self, order: Order, deal: BrokerDeal) -> bool:
-        """Book one broker deal on ``order``; False if it was booked before."""
-        from apps.trading.models import Fill
-
-        if Fill.objects.filter(
-            account_id=order.account_id, broker_deal_id=deal.broker_deal_id
-        ).exists():
-            return False
+    def _book_deal(self, order: Order, deal: BrokerDeal) -> None:
+        """Book one broker deal on ``order`` (a deal booked before is left as it is)."""
         services.fill_apply(
             order=order,
             quantity=deal.quantity,
@@ -450,7 +439,6 @@ class MT5Broker(Broker):
             broker_position_id=deal.broker_position_id,
             actor=ACTOR,
         )
-        return True
 
     def _order_for_deal(self, account: TradingAccount, deal: BrokerDeal) -> Order | None:
         orders = Order.objects.select_for_update(of=("self",)).select_related(
@@ -640,18 +628,6 @@ class MT5Broker(Broker):
         return actions
 
     # ------------------------------------------------------------ reconcile
-
-    def _schedule_reconcile(
-        self, account: TradingAccount, trigger: str, countdown: int = 0
-    ) -> None:
-        from apps.trading.tasks import reconcile_account
-
-        queue = self.queue
-        transaction.on_commit(
-            lambda: reconcile_account.apply_async(
-                (account.pk, trigger), queue=queue, countdown=countdown
-            )
-        )
 
     def reconcile(self, account: TradingAccount, *, trigger: str) -> Reconciliation:
         """Compare the terminal with the database and repair the database (and
