@@ -306,10 +306,6 @@ def _iso(moment: datetime | None) -> str | None:
 # --- writes -----------------------------------------------------------------
 
 
-def _on_grid(value: Decimal, step: Decimal) -> bool:
-    return (value / step) == (value / step).to_integral_value()
-
-
 @dataclass
 class Plan:
     times: list[datetime]
@@ -388,7 +384,7 @@ def algo_validate(
         errors["quantity"] = ["Must be positive."]
     elif quantity < instrument.lot_min:
         errors["quantity"] = [f"{instrument.symbol} trades at least {instrument.lot_min} lots."]
-    elif not _on_grid(quantity, instrument.lot_step):
+    elif not services._on_grid(quantity, instrument.lot_step):
         errors["quantity"] = [f"Must be a multiple of {instrument.lot_step} lots."]
     times_ok = True
     if start_at < now - PAST_TOLERANCE:
@@ -420,7 +416,7 @@ def algo_validate(
         ):
             errors["interval_seconds"] = [f"Makes more than {MAX_SLICES} slices."]
     if limit_price is not None and (
-        limit_price <= 0 or not _on_grid(limit_price, instrument.point)
+        limit_price <= 0 or not services._on_grid(limit_price, instrument.point)
     ):
         errors["limit_price"] = [
             f"Must be a positive price with at most {instrument.digits} decimals."
