@@ -804,20 +804,14 @@ def account_monitor(
             val = selectors.value(account, book.holdings(), book.positions, quotes)
         except ConversionError as exc:
             return {**result, "status": "no_quotes", "error": str(exc)}
-        fresh = risk.peak_equity is None
         flows, cursor = selectors.ledger_flows(account_id, risk.ledger_cursor)
-        if fresh:
+        if risk.peak_equity is None:
             flows = ZERO  # the equity already holds every earlier deposit
-        today = selectors.trade_date(now)
-        if risk.peak_equity is not None:
-            risk.peak_equity += flows
-        if risk.day_start_equity is not None and risk.trade_date == today:
-            risk.day_start_equity += flows
-        else:
-            risk.day_start_equity, risk.trade_date = val.equity, today
-        if risk.peak_equity is None or val.equity > risk.peak_equity:
-            risk.peak_equity, risk.peak_at = val.equity, now
-        risk.ledger_cursor = cursor
+        day_start, peak = selectors.day_start_and_peak(risk, val.equity, now, flows)
+        if risk.peak_equity is None or val.equity > risk.peak_equity + flows:
+            risk.peak_at = now
+        risk.day_start_equity, risk.trade_date = day_start, selectors.trade_date(now)
+        risk.peak_equity, risk.ledger_cursor = peak, cursor
         daily_pnl = val.equity - risk.day_start_equity
         drawdown = analytics.drawdown_pct(risk.peak_equity, val.equity)
         found = _breaches(
