@@ -327,6 +327,9 @@ def algo_plan(
     times = slice_times(
         start=start_at, end=end_at, slice_count=slice_count, interval_seconds=interval_seconds
     )
+    # Equal slices weigh the same (their start times are rounded to the
+    # microsecond, which must not tip a slice below the lot grid).
+    by_time = [Decimal(1)] * len(times) if slice_count else twap_weights(times, end_at)
     if strategy == AlgoOrder.Strategy.VWAP:
         curve, profile = volume_profile(instrument=instrument, before=min(start_at, now))
         weights = vwap_weights(times, end_at, curve)
@@ -338,12 +341,9 @@ def algo_plan(
                 "algo's minutes of the day: slices are uniform in time.",
             }
         if profile["kind"] == "uniform":
-            weights = [Decimal(1)] * len(times) if slice_count else twap_weights(times, end_at)
+            weights = by_time
     else:
-        # Equal slices weigh the same (their start times are rounded to the
-        # microsecond, which must not tip a slice below the lot grid).
-        weights = [Decimal(1)] * len(times) if slice_count else twap_weights(times, end_at)
-        profile = {"kind": "time"}
+        weights, profile = by_time, {"kind": "time"}
     quantities = plan_quantities(
         total=quantity, weights=weights, lot_step=instrument.lot_step, lot_min=instrument.lot_min
     )
