@@ -348,11 +348,6 @@ def snapshot(account: TradingAccount, now: datetime | None = None) -> Snapshot:
     )
 
 
-def book(account: TradingAccount) -> Book:
-    """The account's open positions and working orders."""
-    return snapshot(account).book
-
-
 def orders_in_window(account_id: int, now: datetime) -> int:
     """Orders the account placed in the minute up to ``now``."""
     return Order.objects.filter(account_id=account_id, created_at__gt=now - RATE_WINDOW).count()

@@ -797,9 +797,9 @@ def account_monitor(
         if account is None:
             return {**result, "status": "missing"}
         risk = _account_risk_locked(account_id)
-        platform = selectors.platform_risk()
-        limits = selectors.limits_for(risk, platform)
-        book = selectors.book(account)
+        snap = selectors.snapshot(account, now)
+        limits = selectors.limits_for(risk, snap.platform)
+        book = snap.book
         try:
             val = selectors.value(account, book.holdings(), book.positions, quotes)
         except ConversionError as exc:
