@@ -50,10 +50,12 @@ from django.db.models.functions import ExtractHour, ExtractMinute
 from django.utils import timezone
 
 from apps.marketdata.models import Bar, Instrument
+from apps.marketdata.selectors import default_source
 from apps.trading import events, services, states
 from apps.trading.accounting import PRICE
 from apps.trading.errors import AccountNotActive, InvalidOrder, InvalidTransition
 from apps.trading.models import AlgoChild, AlgoOrder, Fill, Order, TradingAccount
+from apps.trading.selectors import accounts_for
 from fxsite.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -175,8 +177,6 @@ def volume_profile(
     """Tick volume per UTC minute of the day from the ``days`` before
     ``before``: M1 bars, else M5 (each spread over its five minutes). Returns
     the profile and a description of it (``kind`` "volume" or "uniform")."""
-    from apps.marketdata.selectors import default_source
-
     since = before - timedelta(days=days)
     for timeframe, minutes in (("M1", 1), ("M5", 5)):
         source = default_source(instrument, timeframe)
@@ -226,8 +226,6 @@ def volume_profile(
 
 def algos_for(user) -> QuerySet[AlgoOrder]:
     """The algo orders a user may see: their own accounts'; operators see all."""
-    from apps.trading.selectors import accounts_for
-
     return AlgoOrder.objects.filter(account__in=accounts_for(user)).select_related(
         "instrument", "account"
     )
