@@ -944,19 +944,26 @@ def _stop_out(
 # --- hooks: fills and prices -------------------------------------------------
 
 
+def _unthrottled(kind: str, names, seconds: int) -> list:
+    """The ``names`` not already taken in the last ``seconds`` (each is then
+    taken for ``seconds``): one Redis round trip for all of them."""
+    names = list(names)
+    prefix = f"{live.prefix()}:risk:{kind}"
+    pipe = live.client().pipeline(transaction=False)
+    for name in names:
+        pipe.set(f"{prefix}:{name}", 1, nx=True, ex=seconds)
+    return [name for name, free in zip(names, pipe.execute(), strict=True) if free]
+
+
 def monitor_request(account_ids, *, throttle_seconds: int = 2) -> int:
     """Queue ``account_monitor`` for each account on the ``risk`` queue once
     the transaction commits, at most once per ``throttle_seconds`` each."""
     from apps.risk.tasks import monitor_account
 
-    redis = live.client()
-    prefix = f"{live.prefix()}:risk:monitor"
-    queued = 0
-    for account_id in account_ids:
-        if redis.set(f"{prefix}:{account_id}", 1, nx=True, ex=throttle_seconds):
-            transaction.on_commit(lambda a=account_id: monitor_account.delay(a))
-            queued += 1
-    return queued
+    due = _unthrottled("monitor", account_ids, throttle_seconds)
+    for account_id in due:
+        transaction.on_commit(lambda a=account_id: monitor_account.delay(a))
+    return len(due)
 
 
 def on_fill(*, account_id: int) -> None:
@@ -968,9 +975,7 @@ def on_prices(symbols, *, throttle_seconds: int = 1) -> int:
     """Hook for new prices: value the accounts holding these symbols (each
     symbol at most once per ``throttle_seconds``; each account at most once
     per monitor throttle)."""
-    redis = live.client()
-    prefix = f"{live.prefix()}:risk:prices"
-    due = [s for s in symbols if redis.set(f"{prefix}:{s}", 1, nx=True, ex=throttle_seconds)]
+    due = _unthrottled("prices", symbols, throttle_seconds)
     if not due:
         return 0
     return monitor_request(selectors.accounts_to_monitor(due))
