@@ -16,6 +16,7 @@ from django.db.models import Max, Q, QuerySet, Sum
 from django.utils import timezone
 from psycopg.types.json import set_json_loads
 
+from apps.accounts.roles import PERM_OPERATE
 from apps.marketdata import calendar
 from apps.risk import analytics
 from apps.risk.analytics import Holding
@@ -603,19 +604,19 @@ def risks_for(user) -> QuerySet[TradingAccount]:
     return accounts_for(user).select_related("risk")
 
 
-def events_for(user) -> QuerySet[RiskEvent]:
-    """Events of the user's accounts and platform-wide ones; operators see all."""
-    qs = RiskEvent.objects.select_related("account")
-    if user.has_perm("accounts.operate"):
+def _own_or_platform(qs: QuerySet, user) -> QuerySet:
+    """Rows of the user's accounts and platform-wide ones; operators see all."""
+    if user.has_perm(PERM_OPERATE):
         return qs
     return qs.filter(Q(account__owner=user) | Q(account__isnull=True))
+
+
+def events_for(user) -> QuerySet[RiskEvent]:
+    return _own_or_platform(RiskEvent.objects.select_related("account"), user)
 
 
 def state_changes_for(user) -> QuerySet[TradingStateChange]:
-    qs = TradingStateChange.objects.select_related("account", "user")
-    if user.has_perm("accounts.operate"):
-        return qs
-    return qs.filter(Q(account__owner=user) | Q(account__isnull=True))
+    return _own_or_platform(TradingStateChange.objects.select_related("account", "user"), user)
 
 
 def accounts_to_monitor(symbols: list[str] | None = None) -> list[int]:
