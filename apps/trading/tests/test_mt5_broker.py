@@ -222,8 +222,10 @@ def test_a_resting_order_filled_at_the_broker_is_booked_by_the_sync(account, eur
         place(account, eurusd, side="buy", type="limit", price=D(repr(tick.bid)) - D("0.00003"))
     )
     assert order.status == Order.Status.ACCEPTED
-    for _ in range(120):  # let the market trade through the limit
-        fake.advance(60)
+    # Let the market trade through the limit. The fake's prices depend on the
+    # hour (the tests follow the real clock), so give it up to three days.
+    for _ in range(3 * 24 * 6):
+        fake.advance(600)
         fake.positions_get()
         if not fake.orders_get(ticket=int(order.broker_order_id)):
             break
@@ -283,8 +285,8 @@ def test_stop_loss_hit_at_the_broker_fills_the_leg_and_cancels_the_other(account
     )
     for leg in Order.objects.filter(parent=entry):
         run(leg)
-    for _ in range(240):
-        fake.advance(60)
+    for _ in range(3 * 24 * 6):  # up to three days of the fake's prices
+        fake.advance(600)
         if not fake.positions_get():
             break
     assert fake.positions_get() == ()
