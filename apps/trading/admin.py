@@ -294,10 +294,12 @@ class AlgoOrderAdmin(admin.ModelAdmin):
     inlines = [AlgoChildInline]
     actions = ["pause", "resume", "cancel"]
 
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
-
     def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Algos change only through their services, under the algo's row lock
+        # (a Save here would write the whole row over a step in progress).
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:

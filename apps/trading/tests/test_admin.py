@@ -98,3 +98,26 @@ def test_orders_are_cancelled_from_the_admin_through_the_service(admin_client, d
     assert order.events.get(event="cancel").actor.startswith("admin:")
     page = admin_client.get(f"/admin/trading/order/{order.pk}/change/")
     assert page.status_code == 200 and b"Save" not in page.content
+
+
+def test_algo_orders_are_a_read_only_record(admin_client, data):
+    account, _ = data
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.trading import algos
+
+    now = timezone.now()
+    algo, _ = algos.algo_create(
+        account=account,
+        instrument=Instrument.objects.get(symbol="EURUSD"),
+        side="buy",
+        strategy="twap",
+        quantity=D("0.20"),
+        start_at=now + timedelta(hours=1),
+        end_at=now + timedelta(hours=2),
+        slice_count=2,
+    )
+    page = admin_client.get(f"/admin/trading/algoorder/{algo.pk}/change/")
+    assert page.status_code == 200 and b"Save" not in page.content

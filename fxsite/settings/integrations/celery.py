@@ -28,6 +28,7 @@ CELERY_TASK_ROUTES = {
     "apps.marketdata.tasks.run_source": {"queue": "feeds"},
     "apps.marketdata.tasks.*": {"queue": "marketdata"},
     "apps.trading.tasks.*": {"queue": "execution"},
+    "apps.trading.algo_tasks.*": {"queue": "execution"},
     "apps.risk.tasks.*": {"queue": "risk"},
     "apps.strategies.tasks.*": {"queue": "backtests"},
     "apps.ml.tasks.*": {"queue": "ml"},
