@@ -23,6 +23,7 @@ Locking (how two orders racing on one account cannot together breach a limit)
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import NoReturn
@@ -49,7 +50,7 @@ from apps.trading import events
 from apps.trading.accounting import ConversionError, Quote
 from apps.trading.errors import InvalidOrder, InvalidTransition
 from apps.trading.models import Order, Position, TradingAccount
-from apps.trading.selectors import live_quotes, spec_of
+from apps.trading.selectors import LiveQuotes, live_quotes, spec_of
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +146,36 @@ def pre_trade_check(
         return
     now = now or timezone.now()
     snap = selectors.snapshot(account, now)
+    evaluate(
+        account=account,
+        snap=snap,
+        quotes=LiveQuotes(snap.symbols),
+        instrument=instrument,
+        side=side,
+        quantity=quantity,
+        order_type=order_type,
+        price=price,
+        reduces_position=reduces_position,
+        now=now,
+    )
+
+
+def evaluate(
+    *,
+    account: TradingAccount,
+    snap: selectors.Snapshot,
+    quotes: Mapping[str, Quote],
+    instrument,
+    side: str,
+    quantity: Decimal,
+    order_type: str,
+    price: Decimal | None = None,
+    reduces_position: bool | None = None,
+    now: datetime,
+) -> None:
+    """The checks of ``pre_trade_check`` on what it read: the account's
+    ``snapshot`` and the live ``quotes`` (read only when a limit needs a
+    valuation). No I/O of its own."""
     risk, platform, book = snap.risk, snap.platform, snap.book
     limits = selectors.limits_for(risk, platform)
     state, scope = selectors.effective_state(risk, platform)
@@ -245,7 +276,7 @@ def pre_trade_check(
     if not limits.needs_valuation:
         return
 
-    quotes = live_quotes(snap.symbols)
+    quotes = dict(quotes)  # read now (a lazy ``LiveQuotes``), looked up often below
     if symbol not in quotes and price is not None:
         quotes[symbol] = Quote(price, price)
     spec = spec_of(instrument)
@@ -971,14 +1002,15 @@ def on_fill(*, account_id: int) -> None:
     monitor_request([account_id], throttle_seconds=1)
 
 
-def on_prices(symbols, *, throttle_seconds: int = 1) -> int:
-    """Hook for new prices: value the accounts holding these symbols (each
-    symbol at most once per ``throttle_seconds``; each account at most once
-    per monitor throttle)."""
-    due = _unthrottled("prices", symbols, throttle_seconds)
+def on_prices(instrument_ids, *, throttle_seconds: int = 1) -> int:
+    """Hook for new prices (live ticks stored): value the accounts holding
+    these instruments (each instrument at most once per ``throttle_seconds``;
+    each account at most once per monitor throttle). Accounts whose value
+    moves only through a conversion rate are valued by the beat sweep."""
+    due = _unthrottled("prices", instrument_ids, throttle_seconds)
     if not due:
         return 0
-    return monitor_request(selectors.accounts_to_monitor(due))
+    return monitor_request(selectors.accounts_to_monitor(instrument_ids=due))
 
 
 # --- limits ------------------------------------------------------------------

@@ -44,3 +44,9 @@ def kill_switch(
         actor=user or actor,
         reason=reason or "kill switch task",
     )
+
+
+def on_ticks_stored(sender, instrument_id, **kwargs) -> None:
+    """Receiver of ``marketdata.signals.ticks_stored`` (live ticks committed):
+    value the accounts holding the instrument, throttled (see ``on_prices``)."""
+    services.on_prices([instrument_id])

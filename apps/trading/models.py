@@ -190,6 +190,8 @@ class Order(models.Model):
         ]
         indexes = [
             models.Index(fields=["account", "status"]),
+            # The blotter's newest first, and the risk check's orders of the last minute.
+            models.Index(fields=["account", "created_at"]),
             models.Index(fields=["status", "instrument"]),
             models.Index(fields=["oco_group"]),
         ]

@@ -93,6 +93,16 @@ if env.bool("DJANGO_DB_POOL", default=True):
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Prepared statements for the few hot queries that bind parameters on the
+# server (the risk snapshot): psycopg prepares a statement after this many
+# runs on a connection. Django's own queries bind on the client and are never
+# prepared. Set DJANGO_DB_PREPARE_THRESHOLD=-1 behind a transaction-mode
+# connection pooler (PgBouncer before 1.21), which cannot keep them.
+_prepare = env.int("DJANGO_DB_PREPARE_THRESHOLD", default=5)
+DATABASES["default"]["OPTIONS"] = {
+    **DATABASES["default"].get("OPTIONS", {}),
+    "prepare_threshold": None if _prepare < 0 else _prepare,
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {

@@ -5,6 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from apps.marketdata.models import Instrument
 from apps.risk import services as risk
 from apps.risk.models import AccountRisk, RiskEvent, TradingState, TradingStateChange
 from apps.risk.tests.conftest import hold, limits, set_quotes, working
@@ -175,8 +176,35 @@ def test_fill_and_price_hooks_are_throttled(account, django_capture_on_commit_ca
         risk.on_fill(account_id=account.pk)
     assert len(callbacks) == 1
     live.client().delete(f"{live.prefix()}:risk:monitor:{account.pk}")
-    assert risk.on_prices(["EURUSD", "GBPUSD"]) == 1  # one account holds EURUSD
-    assert risk.on_prices(["EURUSD"]) == 0  # the symbol was just handled
+    eurusd, gbpusd = (Instrument.objects.get(symbol=s).pk for s in ("EURUSD", "GBPUSD"))
+    live.client().delete(*(f"{live.prefix()}:risk:prices:{pk}" for pk in (eurusd, gbpusd)))
+    assert risk.on_prices([eurusd, gbpusd]) == 1  # one account holds EURUSD
+    assert risk.on_prices([eurusd]) == 0  # the instrument was just handled
+
+
+def test_stored_live_ticks_value_the_accounts_holding_the_instrument(
+    account, django_capture_on_commit_callbacks
+):
+    """The live price path: a feed's ticks committed → ``ticks_stored`` →
+    ``on_prices`` → a monitor run queued for the account holding EURUSD."""
+    from apps.marketdata import live
+    from apps.marketdata.services.partitions import forget_known_partitions
+    from apps.trading.tests.test_paper import stored_ticks
+
+    hold(account, "EURUSD", "1.00")
+    eurusd = Instrument.objects.get(symbol="EURUSD")
+    client = live.client()
+    client.delete(f"{live.prefix()}:risk:monitor:{account.pk}")
+    client.delete(f"{live.prefix()}:risk:prices:{eurusd.pk}")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            stored_ticks(eurusd, [1.08000, 1.08010])
+    finally:
+        # The callbacks ran inside the test's transaction, which rolls back:
+        # the tick partition they remembered as created goes with it.
+        forget_known_partitions()
+    assert client.exists(f"{live.prefix()}:risk:prices:{eurusd.pk}")
+    assert client.exists(f"{live.prefix()}:risk:monitor:{account.pk}")
 
 
 @pytest.mark.django_db(transaction=True)
