@@ -12,6 +12,7 @@ api_v1 = [
     path("marketdata/", include("apps.marketdata.api.urls")),
     path("trading/", include("apps.trading.api.urls")),
     path("risk/", include("apps.risk.api.urls")),
+    path("strategies/", include("apps.strategies.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
 ]
 

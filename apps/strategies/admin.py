@@ -1,0 +1,67 @@
+from django import forms
+from django.contrib import admin, messages
+
+from apps.strategies import services
+from apps.strategies.builtin import BUILTIN
+from apps.strategies.errors import InvalidParameters
+from apps.strategies.models import Backtest, SavedStrategy
+
+
+class SavedStrategyForm(forms.ModelForm):
+    strategy = forms.ChoiceField(choices=[(k, c.name) for k, c in BUILTIN.items()])
+
+    class Meta:
+        model = SavedStrategy
+        fields = ["owner", "name", "strategy", "params", "description"]
+
+    def clean(self):
+        data = super().clean()
+        cls = BUILTIN.get(data.get("strategy"))
+        if cls is not None:
+            try:
+                data["params"] = cls.validate(data.get("params") or {})
+            except InvalidParameters as exc:
+                for name, problems in exc.fields.items():
+                    self.add_error("params", f"{name}: {' '.join(problems)}")
+        return data
+
+
+@admin.register(SavedStrategy)
+class SavedStrategyAdmin(admin.ModelAdmin):
+    form = SavedStrategyForm
+    list_display = ["name", "strategy", "owner", "updated_at"]
+    list_filter = ["strategy"]
+    search_fields = ["name", "owner__username"]
+
+
+@admin.register(Backtest)
+class BacktestAdmin(admin.ModelAdmin):
+    """Backtests are results: read-only here, with a cancel action."""
+
+    list_display = [
+        "id",
+        "strategy",
+        "symbols",
+        "timeframe",
+        "status",
+        "progress",
+        "owner",
+        "created_at",
+        "seconds",
+    ]
+    list_filter = ["status", "strategy", "timeframe"]
+    search_fields = ["strategy", "owner__username"]
+    readonly_fields = [f.name for f in Backtest._meta.fields]
+    actions = ["cancel"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Cancel the selected backtests")
+    def cancel(self, request, queryset):
+        for backtest in queryset:
+            services.backtest_cancel(backtest=backtest)
+        messages.info(request, f"Asked {queryset.count()} backtests to stop.")

@@ -1,0 +1,16 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from apps.strategies.api import views
+
+app_name = "strategies"
+
+router = SimpleRouter()
+router.register("saved", views.SavedStrategyViewSet, basename="saved")
+router.register("backtests", views.BacktestViewSet, basename="backtest")
+
+urlpatterns = [
+    path("classes/", views.StrategyClassesView.as_view(), name="classes"),
+    path("indicators/", views.IndicatorsView.as_view(), name="indicators"),
+    *router.urls,
+]

@@ -1,0 +1,237 @@
+"""Bars for backtests as numpy arrays, and the conversion rates of an
+instrument's currencies into the account currency at every bar.
+
+Bars hold bid prices and the bar's spread (price units); the ask of a bar is
+bid + spread. A missing spread is taken from the bar before (or after, for
+the first bars); a run with fixed spread ignores the stored one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from django.db import connection
+
+from apps.marketdata import calendar
+from apps.marketdata.models import Bar, DataSource, Instrument
+from apps.marketdata.selectors import default_source
+from apps.strategies.errors import NoData
+from apps.trading import accounting
+
+
+@dataclass
+class Series:
+    """One instrument's bars (bid OHLC, spread in price units)."""
+
+    instrument: Instrument
+    spec: accounting.Spec  # floats
+    time_us: np.ndarray  # int64 open times
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+    spread: np.ndarray
+    source: str = ""
+    # Conversion rates into the account currency, as of each bar's open (the
+    # closes of the bars before) and at each bar's close.
+    quote_rate_open: np.ndarray | float = 1
+    quote_rate_close: np.ndarray | float = 1
+    base_rate_open: np.ndarray | float = 1
+    base_rate_close: np.ndarray | float = 1
+    extra: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.time_us)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """What indicators read."""
+        return {
+            "time_us": self.time_us,
+            "open": self.open,
+            "high": self.high,
+            "low": self.low,
+            "close": self.close,
+            "volume": self.volume,
+        }
+
+
+def float_spec(instrument: Instrument) -> accounting.Spec:
+    return accounting.Spec(
+        symbol=instrument.symbol,
+        base=instrument.base_currency,
+        quote=instrument.quote_currency,
+        contract_size=float(instrument.contract_size),
+        point=float(instrument.point),
+        margin_rate=float(instrument.margin_rate),
+        swap_long=float(instrument.swap_long),
+        swap_short=float(instrument.swap_short),
+    )
+
+
+_BARS_SQL = """
+SELECT (extract(epoch FROM time) * 1000000)::bigint, open::float8, high::float8,
+       low::float8, close::float8, volume::float8, spread::float8
+  FROM marketdata_bar
+ WHERE instrument_id = %s AND source_id = %s AND timeframe = %s
+   AND time >= %s AND time < %s
+ ORDER BY time
+"""
+
+
+def load_arrays(
+    instrument: Instrument, source: DataSource, timeframe: str, start: datetime, end: datetime
+) -> dict[str, np.ndarray]:
+    with connection.cursor() as cursor:
+        cursor.execute(_BARS_SQL, [instrument.pk, source.pk, timeframe, start, end])
+        rows = cursor.fetchall()
+    if not rows:
+        return {}
+    columns = list(zip(*rows, strict=True))
+    spread = np.array([np.nan if v is None else v for v in columns[6]], dtype=np.float64)
+    return {
+        "time_us": np.array(columns[0], dtype=np.int64),
+        "open": np.array(columns[1], dtype=np.float64),
+        "high": np.array(columns[2], dtype=np.float64),
+        "low": np.array(columns[3], dtype=np.float64),
+        "close": np.array(columns[4], dtype=np.float64),
+        "volume": np.array(columns[5], dtype=np.float64),
+        "spread": spread,
+    }
+
+
+def fill_spread(spread: np.ndarray) -> np.ndarray:
+    """Missing spreads from the bar before (the first ones from the first known)."""
+    spread = spread.copy()
+    missing = np.isnan(spread)
+    if not missing.any():
+        return spread
+    if missing.all():
+        return spread
+    index = np.where(~missing, np.arange(len(spread)), 0)
+    np.maximum.accumulate(index, out=index)
+    spread = spread[index]
+    first = np.flatnonzero(~np.isnan(spread))[0]
+    spread[:first] = spread[first]
+    return spread
+
+
+def series_from_arrays(
+    instrument: Instrument, arrays: dict[str, np.ndarray], *, source: str = ""
+) -> Series:
+    return Series(
+        instrument=instrument,
+        spec=float_spec(instrument),
+        time_us=np.asarray(arrays["time_us"], dtype=np.int64),
+        open=np.asarray(arrays["open"], dtype=np.float64),
+        high=np.asarray(arrays["high"], dtype=np.float64),
+        low=np.asarray(arrays["low"], dtype=np.float64),
+        close=np.asarray(arrays["close"], dtype=np.float64),
+        volume=np.asarray(arrays.get("volume", np.zeros(len(arrays["time_us"]))), np.float64),
+        spread=fill_spread(np.asarray(arrays["spread"], dtype=np.float64)),
+        source=source,
+    )
+
+
+def load_series(
+    instrument: Instrument,
+    timeframe: str,
+    start: datetime,
+    end: datetime,
+    source: DataSource | None = None,
+) -> Series:
+    source = source or default_source(instrument, timeframe)
+    arrays = load_arrays(instrument, source, timeframe, start, end) if source else {}
+    if not arrays:
+        raise NoData(
+            f"No {timeframe} bars of {instrument.symbol} from {start:%Y-%m-%d %H:%M} "
+            f"to {end:%Y-%m-%d %H:%M} UTC.",
+            fields={"symbol": [f"No {timeframe} bars in this period."]},
+        )
+    return series_from_arrays(instrument, arrays, source=source.name)
+
+
+def _as_of(times: np.ndarray, values: np.ndarray, at: np.ndarray, *, strict: bool) -> np.ndarray:
+    """``values`` of the last bar opening before (``strict``) or at ``at``."""
+    index = np.searchsorted(times, at, side="left" if strict else "right") - 1
+    out = values[np.clip(index, 0, None)]
+    return np.where(index >= 0, out, np.nan)
+
+
+def attach_rates(series: list[Series], account_ccy: str, timeframe: str) -> None:
+    """Set each series' conversion-rate arrays (quote and base currency into
+    ``account_ccy``) with ``accounting.conversion_rate`` over the bars of the
+    pairs it needs (loaded from the same timeframe, as of each bar).
+
+    Raises ``NoData`` when a needed pair has no bars in the period."""
+    needed = {c for s in series for c in (s.spec.quote, s.spec.base)} - {account_ccy}
+    if not needed:
+        return
+    own = {s.spec.symbol: s for s in series}
+    pairs: dict[str, Series] = dict(own)
+    start = calendar.us_to_datetime(int(min(s.time_us[0] for s in series)))
+    end = calendar.us_to_datetime(int(max(s.time_us[-1] for s in series)) + 1)
+    for ccy in sorted(needed):
+        for symbol in (f"{ccy}{account_ccy}", f"{account_ccy}{ccy}", f"{ccy}USD", f"USD{ccy}"):
+            if symbol in pairs:
+                continue
+            instrument = Instrument.objects.filter(symbol=symbol).first()
+            if instrument is None:
+                continue
+            source = default_source(instrument, timeframe)
+            arrays = load_arrays(instrument, source, timeframe, start, end) if source else {}
+            if arrays:
+                pairs[symbol] = series_from_arrays(instrument, arrays)
+    if account_ccy != "USD":  # crosses convert through USD
+        for symbol in (f"{account_ccy}USD", f"USD{account_ccy}"):
+            instrument = Instrument.objects.filter(symbol=symbol).first()
+            if instrument and symbol not in pairs:
+                source = default_source(instrument, timeframe)
+                arrays = load_arrays(instrument, source, timeframe, start, end) if source else {}
+                if arrays:
+                    pairs[symbol] = series_from_arrays(instrument, arrays)
+    for s in series:
+        for phase, strict in (("open", True), ("close", False)):
+            quotes = {}
+            for symbol, p in pairs.items():
+                if p is s:
+                    bid = _as_of(s.time_us, s.close, s.time_us, strict=strict)
+                    spread = _as_of(s.time_us, s.spread, s.time_us, strict=strict)
+                else:
+                    bid = _as_of(p.time_us, p.close, s.time_us, strict=strict)
+                    spread = _as_of(p.time_us, p.spread, s.time_us, strict=strict)
+                quotes[symbol] = accounting.Quote(bid, bid + np.nan_to_num(spread))
+            for which, ccy in (("quote", s.spec.quote), ("base", s.spec.base)):
+                try:
+                    rate = accounting.conversion_rate(ccy, account_ccy, quotes)
+                except accounting.ConversionError:
+                    raise NoData(
+                        f"No bars to convert {ccy} into {account_ccy} in this period "
+                        f"({timeframe}); import or simulate a {ccy}{account_ccy} or "
+                        f"{ccy}USD/USD{account_ccy} history first.",
+                        fields={"account_currency": [f"No {ccy}→{account_ccy} rates."]},
+                    ) from None
+                if isinstance(rate, np.ndarray):
+                    rate = _backfill(rate)
+                setattr(s, f"{which}_rate_{phase}", rate)
+
+
+def _backfill(rate: np.ndarray) -> np.ndarray:
+    """Bars before the first known rate take the first known rate."""
+    known = np.flatnonzero(~np.isnan(rate))
+    if len(known) == 0:
+        raise NoData("No conversion rate in the period.")
+    rate = rate.copy()
+    rate[: known[0]] = rate[known[0]]
+    # Gaps inside (a pair without a bar at that time) keep the last rate.
+    missing = np.isnan(rate)
+    if missing.any():
+        index = np.where(~missing, np.arange(len(rate)), 0)
+        np.maximum.accumulate(index, out=index)
+        rate = rate[index]
+    return rate
+
+
+__all__ = ["Bar", "Series", "attach_rates", "load_series", "series_from_arrays"]

@@ -1,0 +1,85 @@
+"""Strategies: saved strategies (a built-in class with validated
+parameters) and backtest runs with their stored results."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class SavedStrategy(models.Model):
+    """A strategy class (``builtin.BUILTIN`` key) with chosen parameters."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="strategies"
+    )
+    name = models.CharField(max_length=100)
+    strategy = models.CharField(max_length=64, help_text="Built-in strategy key, e.g. sma_cross.")
+    params = models.JSONField(default=dict, help_text="Validated parameters.")
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="strategy_unique_name_per_owner")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.strategy})"
+
+
+class Backtest(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    FINAL = (Status.DONE, Status.FAILED, Status.CANCELLED)
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="backtests"
+    )
+    strategy = models.CharField(max_length=64)
+    saved_strategy = models.ForeignKey(
+        SavedStrategy, null=True, blank=True, on_delete=models.SET_NULL, related_name="backtests"
+    )
+    params = models.JSONField(default=dict)
+    symbols = models.JSONField(default=list)
+    timeframe = models.CharField(max_length=3)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    settings = models.JSONField(
+        default=dict,
+        help_text="Balance, currency, leverage, sizing, commission, spread, slippage, swap.",
+    )
+    path = models.CharField(max_length=16, default="auto", help_text="auto, vectorised or bar.")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    progress = models.FloatField(default=0.0)
+    cancel_requested = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    # Results.
+    path_used = models.CharField(max_length=16, blank=True)
+    bars = models.PositiveIntegerField(default=0)
+    seconds = models.FloatField(null=True, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    equity = models.JSONField(
+        default=dict, blank=True, help_text="Downsampled curve: time (ms), equity, drawdown."
+    )
+    trades = models.JSONField(default=dict, blank=True, help_text="Columns of the trade list.")
+    monthly = models.JSONField(default=list, blank=True)
+    notes = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.strategy} {','.join(self.symbols)} {self.timeframe} {self.status}"
