@@ -1,7 +1,8 @@
-import { useMemo, useState } from "react";
+import { useMemo } from "react";
 import { useAccounts, useInstruments, usePositions } from "../api/queries";
 import type { Me, TradingAccount } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
+import { AccountSelect, useAccountChoice } from "../components/AccountSelect";
 import { ConnectionIndicator } from "../components/ConnectionIndicator";
 import { PricesConnection } from "../components/PricesConnection";
 import { AccountBar, type LiveTotals } from "../components/trade/AccountBar";
@@ -21,23 +22,9 @@ export function canTrade(user: Pick<Me, "roles" | "permissions"> | null): boolea
   );
 }
 
-function storedAccount(): number | null {
-  try {
-    const raw = window.localStorage.getItem(ACCOUNT_STORAGE_KEY);
-    return raw ? Number(raw) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** The stored choice if still listed, else the user's own first account, else the first. */
-function pickAccount(accounts: TradingAccount[], chosen: number | null, username: string | undefined) {
-  return (
-    accounts.find((a) => a.id === chosen) ??
-    accounts.find((a) => a.owner === username && a.status === "active") ??
-    accounts[0] ??
-    null
-  );
+/** Without a stored choice: the user's own first active account, else the first. */
+function defaultAccount(accounts: TradingAccount[], username: string | undefined) {
+  return accounts.find((a) => a.owner === username && a.status === "active") ?? accounts[0] ?? null;
 }
 
 /** The trading desk: account summary, order ticket and blotter, all live. */
@@ -49,8 +36,9 @@ export function TradePage() {
 
   const accountsQuery = useAccounts();
   const accounts = useMemo(() => accountsQuery.data ?? [], [accountsQuery.data]);
-  const [chosen, setChosen] = useState<number | null>(storedAccount);
-  const account = pickAccount(accounts, chosen, user?.username);
+  const { account, choose } = useAccountChoice(accounts, ACCOUNT_STORAGE_KEY, (list) =>
+    defaultAccount(list, user?.username),
+  );
 
   const instrumentsQuery = useInstruments();
   const instruments = useMemo(() => {
@@ -82,15 +70,6 @@ export function TradePage() {
   const ownsAccount = account !== null && account.owner === user?.username;
   const accountActive = account?.status === "active";
 
-  const choose = (id: number) => {
-    setChosen(id);
-    try {
-      window.localStorage.setItem(ACCOUNT_STORAGE_KEY, String(id));
-    } catch {
-      /* storage unavailable */
-    }
-  };
-
   let ticketNotice: string | null = null;
   if (!trader) ticketNotice = "View only: your role cannot trade.";
   else if (account && !ownsAccount) ticketNotice = `You can only trade your own accounts (this one is ${account.owner}'s).`;
@@ -101,22 +80,13 @@ export function TradePage() {
       <div className="page-header trade-header">
         <h1>Trading desk</h1>
         {accounts.length > 0 && (
-          <label className="account-select">
-            <span className="field-label">Account</span>
-            <select
-              className="input input-sm"
-              value={account?.id ?? ""}
-              onChange={(e) => choose(Number(e.target.value))}
-              data-testid="trade-account-select"
-            >
-              {accounts.map((a) => (
-                <option key={a.id} value={a.id}>
-                  {a.name} · {a.currency}
-                  {a.owner !== user?.username ? ` · ${a.owner}` : ""}
-                </option>
-              ))}
-            </select>
-          </label>
+          <AccountSelect
+            accounts={accounts}
+            value={account?.id ?? null}
+            onChange={choose}
+            username={user?.username}
+            testId="trade-account-select"
+          />
         )}
         <span className="trade-conns">
           <ConnectionIndicator
