@@ -9,6 +9,7 @@ import { LoginPage } from "./pages/LoginPage";
 import { MarketPage } from "./pages/MarketPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { OverviewPage } from "./pages/OverviewPage";
+import { RiskPage } from "./pages/RiskPage";
 import { TradePage } from "./pages/TradePage";
 
 /** Route table. New desk sections go inside the protected <AppShell> route. */
@@ -26,6 +27,7 @@ export function AppRoutes() {
         <Route index element={<OverviewPage />} />
         <Route path="market" element={<MarketPage />} />
         <Route path="trade" element={<TradePage />} />
+        <Route path="risk" element={<RiskPage />} />
       </Route>
       <Route path="*" element={<NotFoundPage />} />
     </Routes>

@@ -1,18 +1,28 @@
 /** One function per backend endpoint used by the shell. */
 import { api, apiRequest, fetchJson } from "./client";
 import type {
+  AccountLimits,
+  AccountRiskStatus,
   AmendOrderRequest,
   DataSource,
   Fill,
   Instrument,
+  KillSwitchRequest,
+  KillSwitchResult,
+  LimitOverrides,
   Me,
   Order,
   OrderStatus,
   Paginated,
   PlaceOrderRequest,
+  PlatformDefaults,
+  PlatformState,
   Position,
   Quote,
   ReadyzResponse,
+  RiskEvent,
+  SetStateRequest,
+  StateChange,
   TokenPair,
   TradingAccount,
 } from "./types";
@@ -147,4 +157,75 @@ export function closePosition(id: number): Promise<Order> {
 /** One closing market order per open position of the account. */
 export function closeAllPositions(account: number): Promise<Order[]> {
   return api.post<Order[]>(`trading/accounts/${account}/close-all/`);
+}
+
+// ---------------------------------------------------------------------------
+// Risk
+// ---------------------------------------------------------------------------
+
+/** How many risk events and state changes the risk page lists. */
+export const RISK_LIST_PAGE_SIZE = 100;
+
+/** Limits in force, states, usage of every limit, exposures, VaR/ES and correlation. */
+export function fetchRiskStatus(account: number, signal?: AbortSignal): Promise<AccountRiskStatus> {
+  return api.get<AccountRiskStatus>(`risk/accounts/${account}/`, { signal });
+}
+
+/** The account's overrides and the limits in force. */
+export function fetchAccountLimits(account: number, signal?: AbortSignal): Promise<AccountLimits> {
+  return api.get<AccountLimits>(`risk/limits/${account}/`, { signal });
+}
+
+/** The platform's default limits. */
+export function fetchRiskDefaults(signal?: AbortSignal): Promise<PlatformDefaults> {
+  return api.get<PlatformDefaults>("risk/defaults/", { signal });
+}
+
+/** Change overrides (operators): null (or "" for actions and the time zone) inherits the default. */
+export function updateAccountLimits(account: number, changes: Partial<LimitOverrides>): Promise<AccountLimits> {
+  return api.patch<AccountLimits>(`risk/limits/${account}/`, changes);
+}
+
+type Stamped = { id: number; time: string; account: number | null };
+
+const newestStampFirst = (a: Stamped, b: Stamped) => b.time.localeCompare(a.time) || b.id - a.id;
+
+/**
+ * Rows of the account and the platform-wide ones (account null), newest
+ * first. The API filters by one account but cannot ask for "no account", so
+ * the platform-wide rows come from the unfiltered list (the user's own
+ * accounts and the platform's; an operator's: everyone's).
+ */
+async function accountAndPlatform<T extends Stamped>(path: string, account: number, signal?: AbortSignal): Promise<T[]> {
+  const [own, all] = await Promise.all([
+    api.get<Paginated<T>>(path, { query: { account, page_size: RISK_LIST_PAGE_SIZE }, signal }),
+    api.get<Paginated<T>>(path, { query: { page_size: RISK_LIST_PAGE_SIZE }, signal }),
+  ]);
+  const rows = new Map<number, T>();
+  for (const row of [...own.results, ...all.results.filter((r) => r.account === null)]) rows.set(row.id, row);
+  return [...rows.values()].sort(newestStampFirst).slice(0, RISK_LIST_PAGE_SIZE);
+}
+
+/** Risk events of the account and platform-wide ones, newest first. */
+export function fetchRiskEvents(account: number, signal?: AbortSignal): Promise<RiskEvent[]> {
+  return accountAndPlatform<RiskEvent>("risk/events/", account, signal);
+}
+
+/** Trading state changes of the account and of the platform, newest first. */
+export function fetchStateChanges(account: number, signal?: AbortSignal): Promise<StateChange[]> {
+  return accountAndPlatform<StateChange>("risk/state-changes/", account, signal);
+}
+
+export function fetchPlatformState(signal?: AbortSignal): Promise<PlatformState> {
+  return api.get<PlatformState>("risk/state/", { signal });
+}
+
+/** Set an account's or the platform's state (operators); undefined (204) when it already was. */
+export function setTradingState(body: SetStateRequest): Promise<StateChange | undefined> {
+  return api.post<StateChange | undefined>("risk/state/", body);
+}
+
+/** Halt an account or every account, cancel working orders and algos, optionally close positions (operators). */
+export function pullKillSwitch(body: KillSwitchRequest): Promise<KillSwitchResult> {
+  return api.post<KillSwitchResult>("risk/kill-switch/", body);
 }

@@ -2,15 +2,21 @@
 import { QueryClient, useQuery } from "@tanstack/react-query";
 import { isApiError } from "./client";
 import {
+  fetchAccountLimits,
   fetchAccounts,
   fetchDataSources,
   fetchFills,
   fetchInstruments,
   fetchMe,
   fetchOrderHistory,
+  fetchPlatformState,
   fetchPositions,
   fetchQuotes,
   fetchReadyz,
+  fetchRiskDefaults,
+  fetchRiskEvents,
+  fetchRiskStatus,
+  fetchStateChanges,
   fetchWorkingOrders,
 } from "./endpoints";
 
@@ -29,6 +35,14 @@ export const queryKeys = {
   orderHistory: (account: number) => ["trading", "orders", account, "history"] as const,
   fills: (account: number) => ["trading", "fills", account] as const,
   positions: (account: number) => ["trading", "positions", account] as const,
+  /** Everything of the risk page (refetched on risk events and after a reconnect). */
+  risk: ["risk"] as const,
+  riskStatus: (account: number) => ["risk", "status", account] as const,
+  riskLimits: (account: number) => ["risk", "limits", account] as const,
+  riskEvents: (account: number) => ["risk", "events", account] as const,
+  stateChanges: (account: number) => ["risk", "state-changes", account] as const,
+  platformState: ["risk", "platform-state"] as const,
+  riskDefaults: ["risk", "defaults"] as const,
 };
 
 export const READYZ_POLL_MS = 10_000;
@@ -39,6 +53,8 @@ export const POSITIONS_POLL_MS = 5_000;
 /** Lists kept current by /ws/trading/ events: a slow safety-net refetch, fast while the socket is down. */
 export const TRADING_LIST_POLL_MS = 30_000;
 export const TRADING_LIST_POLL_OFFLINE_MS = 5_000;
+/** Usage, exposures and VaR move with prices: the risk status refetches this often. */
+export const RISK_STATUS_POLL_MS = 5_000;
 
 export function createQueryClient(): QueryClient {
   return new QueryClient({
@@ -169,6 +185,71 @@ export function usePositions(account: number | null) {
     queryFn: ({ signal }) => fetchPositions(account!, signal),
     enabled: account !== null,
     refetchInterval: POSITIONS_POLL_MS,
+    refetchIntervalInBackground: false,
+    staleTime: 0,
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Risk (risk events on /ws/trading/ through live/riskCache.ts)
+// ---------------------------------------------------------------------------
+
+export function useRiskStatus(account: number | null) {
+  return useQuery({
+    queryKey: queryKeys.riskStatus(account ?? 0),
+    queryFn: ({ signal }) => fetchRiskStatus(account!, signal),
+    enabled: account !== null,
+    refetchInterval: RISK_STATUS_POLL_MS,
+    refetchIntervalInBackground: false,
+    staleTime: 0,
+  });
+}
+
+export function useAccountLimits(account: number | null) {
+  return useQuery({
+    queryKey: queryKeys.riskLimits(account ?? 0),
+    queryFn: ({ signal }) => fetchAccountLimits(account!, signal),
+    enabled: account !== null,
+    staleTime: 0,
+  });
+}
+
+export function useRiskDefaults(enabled = true) {
+  return useQuery({
+    queryKey: queryKeys.riskDefaults,
+    queryFn: ({ signal }) => fetchRiskDefaults(signal),
+    enabled,
+    staleTime: 60_000,
+  });
+}
+
+export function useRiskEvents(account: number | null, { live }: ListOptions) {
+  return useQuery({
+    queryKey: queryKeys.riskEvents(account ?? 0),
+    queryFn: ({ signal }) => fetchRiskEvents(account!, signal),
+    enabled: account !== null,
+    refetchInterval: listPoll(live),
+    refetchIntervalInBackground: false,
+    staleTime: 0,
+  });
+}
+
+export function useStateChanges(account: number | null, { live }: ListOptions) {
+  return useQuery({
+    queryKey: queryKeys.stateChanges(account ?? 0),
+    queryFn: ({ signal }) => fetchStateChanges(account!, signal),
+    enabled: account !== null,
+    refetchInterval: listPoll(live),
+    refetchIntervalInBackground: false,
+    staleTime: 0,
+  });
+}
+
+export function usePlatformState({ live }: ListOptions) {
+  return useQuery({
+    queryKey: queryKeys.platformState,
+    queryFn: ({ signal }) => fetchPlatformState(signal),
+    refetchInterval: listPoll(live),
     refetchIntervalInBackground: false,
     staleTime: 0,
   });

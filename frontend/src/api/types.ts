@@ -313,3 +313,184 @@ export interface OtherTradingEvent {
 }
 
 export type TradingEvent = OrderEvent | FillEvent | PositionEvent | AccountEvent | OtherTradingEvent;
+
+// ---------------------------------------------------------------------------
+// Risk (`/api/v1/risk/...`; events pushed on `/ws/trading/` as `risk`)
+// ---------------------------------------------------------------------------
+
+export type TradingState = "active" | "reducing" | "halted";
+export type BreachAction = "alert" | "reduce" | "halt" | "flatten";
+/** `account`: one account; `all`: the platform. */
+export type RiskScope = "account" | "all";
+export type RiskEventKind = "breach" | "cleared" | "stop_out" | "kill_switch" | "state" | "limits";
+
+/** The limits in force (null: no limit); decimals as strings. */
+export interface EffectiveLimits {
+  max_order_lots: string | null;
+  max_position_lots: string | null;
+  max_gross_exposure: string | null;
+  max_net_exposure: string | null;
+  max_leverage: string | null;
+  min_margin_level: string | null;
+  max_open_orders: number | null;
+  max_orders_per_minute: number | null;
+  max_daily_loss: string | null;
+  max_drawdown_pct: string | null;
+  allowed_symbols: string[] | null;
+  /** "HH:MM:SS" */
+  hours_start: string | null;
+  hours_end: string | null;
+  hours_timezone: string;
+  stop_out_level: string | null;
+  daily_loss_action: BreachAction;
+  drawdown_action: BreachAction;
+  margin_action: BreachAction;
+  exposure_action: BreachAction;
+  leverage_action: BreachAction;
+}
+
+/** An account's overrides: null (or "" for actions and the time zone) inherits the platform default. */
+export type LimitOverrides = {
+  [K in keyof EffectiveLimits]: K extends `${string}_action` ? BreachAction | "" : EffectiveLimits[K];
+};
+
+/** `GET /api/v1/risk/defaults/`: the platform's defaults (what an empty override inherits). */
+export type PlatformDefaults = EffectiveLimits & PlatformState & { updated_at: string };
+
+export interface AccountLimits {
+  account: number;
+  account_name: string;
+  overrides: LimitOverrides;
+  effective: EffectiveLimits;
+}
+
+/** The use of one limit now: `used_pct` is value / limit × 100 (null without a limit or for floors). */
+export interface LimitUsage {
+  limit: string | null;
+  value: string | null;
+  used_pct: string | null;
+  breached: boolean;
+}
+
+export interface RiskFigures {
+  /** Why the account could not be valued (a missing conversion quote), else null. */
+  error: string | null;
+  balance?: string;
+  equity?: string;
+  margin?: string;
+  margin_level?: string | null;
+  gross_notional?: string;
+  leverage?: string | null;
+  day_start_equity?: string;
+  daily_pnl?: string;
+  peak_equity?: string;
+  drawdown_pct?: string;
+}
+
+export interface CurrencyExposure {
+  currency: string;
+  /** Signed, in the account currency. */
+  net: string;
+  gross: string;
+}
+
+export interface TailRisk {
+  /** "0.95", "0.99" */
+  level: string;
+  var: string;
+  es: string;
+}
+
+export interface VarReport {
+  horizon: string;
+  window: number;
+  observations: number;
+  currencies: string[];
+  levels: TailRisk[];
+  /** Rows and columns as `currencies`; null without enough history. */
+  correlation: number[][] | null;
+}
+
+/** `GET /api/v1/risk/accounts/{id}/` */
+export interface AccountRiskStatus {
+  account: number;
+  currency: string;
+  /** In force: the stricter of the account's and the platform's. */
+  state: TradingState;
+  state_scope: "account" | "platform";
+  account_state: TradingState;
+  platform_state: TradingState;
+  state_reason: string;
+  limits: EffectiveLimits;
+  usage: Record<string, LimitUsage>;
+  figures: RiskFigures;
+  exposures: CurrencyExposure[];
+  var: VarReport;
+  monitored_at: string | null;
+}
+
+export interface RiskEvent {
+  id: number;
+  time: string;
+  /** Null: platform-wide. */
+  account: number | null;
+  kind: RiskEventKind;
+  code: string;
+  message: string;
+  actor: string;
+  data: Record<string, unknown>;
+}
+
+/** A `risk` message on `/ws/trading/` (no time or actor: the client stamps the arrival). */
+export interface RiskPushEvent {
+  type: "risk";
+  id: number;
+  account: number | null;
+  kind: RiskEventKind;
+  code: string;
+  message: string;
+  data: Record<string, unknown>;
+}
+
+export interface StateChange {
+  id: number;
+  time: string;
+  /** Null: the platform's state. */
+  account: number | null;
+  from_state: TradingState;
+  to_state: TradingState;
+  actor: string;
+  reason: string;
+  data: Record<string, unknown>;
+}
+
+/** `GET /api/v1/risk/state/` */
+export interface PlatformState {
+  state: TradingState;
+  state_reason: string;
+  state_actor: string;
+  state_changed_at: string | null;
+}
+
+export interface SetStateRequest {
+  scope: RiskScope;
+  account?: number;
+  state: TradingState;
+  reason: string;
+}
+
+export interface KillSwitchRequest {
+  scope: RiskScope;
+  account?: number;
+  flatten: boolean;
+  reason: string;
+}
+
+export interface KillSwitchResult {
+  scope: RiskScope;
+  accounts: number;
+  state_changed: boolean;
+  cancelled: number;
+  closing: number;
+  algos_cancelled: number;
+}

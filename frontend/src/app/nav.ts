@@ -21,7 +21,7 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { id: "strategies", label: "Strategies", path: "/strategies", enabled: false },
   { id: "backtests", label: "Backtests", path: "/backtests", enabled: false },
   { id: "deployments", label: "Deployments", path: "/deployments", enabled: false },
-  { id: "risk", label: "Risk", path: "/risk", enabled: false },
+  { id: "risk", label: "Risk", path: "/risk", enabled: true },
   { id: "data", label: "Data", path: "/data", enabled: false },
   { id: "models", label: "Models", path: "/models", enabled: false },
 ];
