@@ -7,7 +7,7 @@ from datetime import datetime
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from apps.marketdata import live
@@ -88,6 +88,23 @@ def default_source(instrument: Instrument, timeframe: str | None = None) -> Data
             row = cursor.fetchone()
             latest = row[0] if row else None
     return None if latest is None else DataSource.objects.get(pk=latest)
+
+
+def source_with_most_bars(
+    instrument: Instrument, timeframe: str, start: datetime, end: datetime
+) -> DataSource | None:
+    """The source with the most ``timeframe`` bars of ``instrument`` in
+    [start, end) (a backtest's history, rather than a live feed's last hours)."""
+    row = (
+        Bar.objects.filter(
+            instrument=instrument, timeframe=timeframe, time__gte=start, time__lt=end
+        )
+        .values("source_id")
+        .annotate(n=Count("id"))
+        .order_by("-n", "source_id")
+        .first()
+    )
+    return None if row is None else DataSource.objects.get(pk=row["source_id"])
 
 
 def bars(

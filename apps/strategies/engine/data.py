@@ -16,7 +16,7 @@ from django.db import connection
 
 from apps.marketdata import calendar
 from apps.marketdata.models import Bar, DataSource, Instrument
-from apps.marketdata.selectors import default_source
+from apps.marketdata.selectors import source_with_most_bars
 from apps.strategies.errors import NoData
 from apps.trading import accounting
 
@@ -142,7 +142,7 @@ def load_series(
     end: datetime,
     source: DataSource | None = None,
 ) -> Series:
-    source = source or default_source(instrument, timeframe)
+    source = source or source_with_most_bars(instrument, timeframe, start, end)
     arrays = load_arrays(instrument, source, timeframe, start, end) if source else {}
     if not arrays:
         raise NoData(
@@ -180,7 +180,7 @@ def attach_rates(series: list[Series], account_ccy: str, timeframe: str) -> None
             instrument = Instrument.objects.filter(symbol=symbol).first()
             if instrument is None:
                 continue
-            source = default_source(instrument, timeframe)
+            source = source_with_most_bars(instrument, timeframe, start, end)
             arrays = load_arrays(instrument, source, timeframe, start, end) if source else {}
             if arrays:
                 pairs[symbol] = series_from_arrays(instrument, arrays)
@@ -188,7 +188,7 @@ def attach_rates(series: list[Series], account_ccy: str, timeframe: str) -> None
         for symbol in (f"{account_ccy}USD", f"USD{account_ccy}"):
             instrument = Instrument.objects.filter(symbol=symbol).first()
             if instrument and symbol not in pairs:
-                source = default_source(instrument, timeframe)
+                source = source_with_most_bars(instrument, timeframe, start, end)
                 arrays = load_arrays(instrument, source, timeframe, start, end) if source else {}
                 if arrays:
                     pairs[symbol] = series_from_arrays(instrument, arrays)

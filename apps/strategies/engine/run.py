@@ -25,7 +25,7 @@ from apps.strategies.engine.simulator import Book, Settings, Simulator
 from apps.strategies.errors import BacktestCancelled
 from apps.strategies.framework import Context, Strategy
 
-PROGRESS_EVERY = 16_384
+PROGRESS_EVERY = 4_096  # bars between progress reports and cancel checks
 
 
 @dataclass

@@ -21,7 +21,7 @@ URL = "/api/v1/strategies/backtests/"
 
 def store_bars(symbol: str = "EURUSD", n: int = 3_000, seed: int = 5) -> dict:
     a = walk(n, seed=seed)
-    source, _ = DataSource.objects.get_or_create(name="test-history", defaults={"kind": "file"})
+    source, _ = DataSource.objects.get_or_create(name="test-history", defaults={"kind": "import"})
     bars_ingest(
         instrument=Instrument.objects.get(symbol=symbol),
         source=source,
@@ -222,3 +222,48 @@ def test_vectorised_request_falls_back_with_a_note_when_stops_are_set(trader_cli
     detail = trader_client.get(f"{URL}{pk}/").json()
     assert detail["path_used"] == "bar" and detail["notes"]
     assert np.isfinite(detail["metrics"]["final_equity"])
+
+
+def test_the_demo_history_backs_a_backtest_even_with_a_live_feed_running():
+    """make run's demo: simulated H1 history of the majors; the backtest reads
+    it rather than the live feed's last few bars (the source with most bars)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.marketdata.demo import setup_history
+    from apps.strategies import config
+
+    assert "simulated H1 bars" in setup_history()
+    assert "already present" in setup_history()
+    live = store_bars(n=5)  # a second source with only a few bars
+    assert len(live["time_us"]) == 5
+    end = timezone.now()
+    spec = config.parse(
+        {
+            "strategy": "sma_cross",
+            "symbol": "USDJPY",
+            "timeframe": "H1",
+            "start": (end - timedelta(days=365)).isoformat(),
+            "end": end.isoformat(),
+        }
+    )
+    result = services.execute(spec)
+    assert result.bars > 6000 and result.metrics["trades"] > 50
+
+
+def test_a_running_backtest_stops_between_chunks_of_bars_when_cancelled(trader_client, monkeypatch):
+    store_bars(n=12_000)
+    body = {**BODY, "params": {"fast": 10, "slow": 20, "stop_pips": 30}, "end": "2026-01-01"}
+    pk = trader_client.post(URL, body, format="json").json()["id"]
+    publish = services._publish
+
+    def cancel_once_running(backtest, **extra):
+        publish(backtest, **extra)
+        if backtest.status == Backtest.Status.RUNNING:  # the user presses cancel now
+            trader_client.post(f"{URL}{pk}/cancel/")
+
+    monkeypatch.setattr(services, "_publish", cancel_once_running)
+    assert services.backtest_run(pk) == "cancelled"
+    row = Backtest.objects.get(pk=pk)
+    assert row.status == "cancelled" and row.cancel_requested and not row.metrics
