@@ -11,6 +11,7 @@ numpy. ``test_engine`` checks both give identical trades and equity.
 
 from __future__ import annotations
 
+import math
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -214,6 +215,7 @@ def _vectorised(sim, strategy, se, ind, ctx, progress, cancelled) -> None:
     roll_bars = sorted(roll)
     close_np = np.asarray(b.close)
     ask_close_np = close_np + np.asarray(b.spread)
+    close_list, ask_close_list = b.close, ask_close_np.tolist()
     glo, ghi = sim.guard_lo, sim.guard_hi
     j_of = {0: 0}
     si = ri = 0
@@ -232,9 +234,16 @@ def _vectorised(sim, strategy, se, ind, ctx, progress, cancelled) -> None:
             if ri < len(roll_bars) and roll_bars[ri] < candidate:
                 candidate = roll_bars[ri]
             if candidate > j:
-                window = (close_np[j:candidate] < glo[0]) | (ask_close_np[j:candidate] > ghi[0])
-                if window.any():
-                    candidate = j + int(window.argmax())
+                # The first bar whose close crosses a stop-out guard (short
+                # stretches: plain Python beats numpy's per-call cost).
+                if glo[0] > -math.inf and min(close_list[j:candidate]) < glo[0]:
+                    candidate = j + next(
+                        x for x, c in enumerate(close_list[j:candidate]) if c < glo[0]
+                    )
+                if ghi[0] < math.inf and max(ask_close_list[j:candidate]) > ghi[0]:
+                    candidate = j + next(
+                        x for x, c in enumerate(ask_close_list[j:candidate]) if c > ghi[0]
+                    )
         if candidate >= n:
             break
         j = candidate
@@ -252,7 +261,7 @@ def _vectorised(sim, strategy, se, ind, ctx, progress, cancelled) -> None:
         if b.lots:
             if b.trail is not None:
                 sim.on_close(b, j)
-            if len(sim.log) != count or close_np[j] < glo[0] or ask_close_np[j] > ghi[0]:
+            if len(sim.log) != count or close_list[j] < glo[0] or ask_close_list[j] > ghi[0]:
                 j_of[0] = j
                 sim.stop_out(j, j_of)
         elif len(sim.log) != count:

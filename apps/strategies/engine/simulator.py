@@ -159,13 +159,20 @@ class Simulator:
         self.swaps = 0.0
         self.commissions = 0.0
         self.rejected: list[dict] = []
+        self._quotes_key: tuple | None = None
+        self._quotes: dict = {}
 
     # --- quotes ---------------------------------------------------------------
 
     def quotes(self, b: Book, j: int, at_open: bool) -> dict:
         """What ``accounting`` needs at bar ``j``: the conversion rates (as
-        quotes of the direct pair) and the instrument's own bid/ask."""
-        out = {}
+        quotes of the direct pair) and the instrument's own bid/ask. The last
+        one built is kept: one bar asks for the same quotes several times."""
+        key = (b.k, j, at_open)
+        if self._quotes_key == key:
+            return self._quotes
+        out = self._quotes = {}
+        self._quotes_key = key
         spec = b.spec
         rq = b.rq_open if at_open else b.rq_close
         rb = b.rb_open if at_open else b.rb_close
@@ -181,6 +188,17 @@ class Simulator:
             bid = b.close[j]
         out[spec.symbol] = Quote(bid, bid + b.spread[j])
         return out
+
+    def valuation(self, j_of: dict[int, int]) -> tuple[float, float]:
+        """(equity, used margin) at the closes ``j_of[k]``, each instrument's
+        quotes built once."""
+        equity, used = self.balance, 0.0
+        for b in self.books:
+            if b.lots:
+                q = self.quotes(b, j_of[b.k], at_open=False)
+                equity += acc.unrealized_pnl(b.spec, b.lots, b.avg, self.ccy, q)
+                used += acc.margin(b.spec, b.lots, self.ccy, q, self.s.leverage)
+        return equity, used
 
     def equity(self, j_of: dict[int, int]) -> float:
         """Balance + open P&L at the closes ``j_of[k]`` of each instrument."""
@@ -479,10 +497,9 @@ class Simulator:
         below the stop-out level. Returns whether anything was closed."""
         closed = False
         while True:
-            used = self.margin(j_of)
+            equity, used = self.valuation(j_of)
             if used <= 0:
                 break
-            equity = self.equity(j_of)
             if equity / used * 100 >= self.s.stop_out_level:
                 self._guards(j_of, equity, used)
                 return closed
@@ -510,7 +527,7 @@ class Simulator:
         each open position may use 1/(n+1) of the equity above the stop-out
         level, so together they cannot cross it unseen (rates held)."""
         if any(b.lots for b in self.books):
-            self._guards(j_of, self.equity(j_of), self.margin(j_of))
+            self._guards(j_of, *self.valuation(j_of))
         else:
             self._guards(j_of, 0.0, 0.0)
 
