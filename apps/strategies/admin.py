@@ -1,10 +1,10 @@
 from django import forms
 from django.contrib import admin, messages
 
-from apps.strategies import services
+from apps.strategies import optimise, services
 from apps.strategies.builtin import BUILTIN
 from apps.strategies.errors import InvalidParameters
-from apps.strategies.models import Backtest, SavedStrategy
+from apps.strategies.models import Backtest, Optimisation, SavedStrategy, Trial
 
 
 class SavedStrategyForm(forms.ModelForm):
@@ -65,3 +65,51 @@ class BacktestAdmin(admin.ModelAdmin):
         for backtest in queryset:
             services.backtest_cancel(backtest=backtest)
         messages.info(request, f"Asked {queryset.count()} backtests to stop.")
+
+
+class TrialInline(admin.TabularInline):
+    model = Trial
+    fields = ["window", "phase", "number", "params", "status", "value", "worker", "seconds"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["window", "phase", "-value"]
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Optimisation)
+class OptimisationAdmin(admin.ModelAdmin):
+    """Searches and their trials: read-only, with a cancel action."""
+
+    list_display = [
+        "id",
+        "strategy",
+        "method",
+        "objective",
+        "symbols",
+        "timeframe",
+        "status",
+        "progress",
+        "best_value",
+        "owner",
+        "created_at",
+    ]
+    list_filter = ["status", "method", "strategy"]
+    readonly_fields = [f.name for f in Optimisation._meta.fields]
+    inlines = [TrialInline]
+    actions = ["cancel"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Cancel the selected optimisations")
+    def cancel(self, request, queryset):
+        for row in queryset:
+            optimise.cancel(optimisation=row)
+        messages.info(request, f"Asked {queryset.count()} optimisations to stop.")

@@ -83,3 +83,101 @@ class Backtest(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.strategy} {','.join(self.symbols)} {self.timeframe} {self.status}"
+
+
+class Optimisation(models.Model):
+    """A parameter search (grid, random or Optuna TPE) over a strategy's
+    schema, optionally walk-forward: each window optimises in-sample, then
+    tests its best parameters out of sample."""
+
+    class Method(models.TextChoices):
+        GRID = "grid"
+        RANDOM = "random"
+        OPTUNA = "optuna"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    FINAL = (Status.DONE, Status.FAILED, Status.CANCELLED)
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="optimisations"
+    )
+    strategy = models.CharField(max_length=64)
+    params = models.JSONField(default=dict, help_text="Fixed parameters (not searched).")
+    space = models.JSONField(
+        default=dict, help_text='Per parameter: {"values": [...]} or {"min", "max", "step"}.'
+    )
+    method = models.CharField(max_length=8, choices=Method.choices, default=Method.GRID)
+    trials_wanted = models.PositiveIntegerField(default=50, help_text="Random and Optuna.")
+    objective = models.CharField(max_length=24, default="sharpe")
+    min_trades = models.PositiveIntegerField(default=10)
+    seed = models.IntegerField(default=0)
+    symbols = models.JSONField(default=list)
+    timeframe = models.CharField(max_length=3)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    settings = models.JSONField(default=dict)
+    walk_forward = models.JSONField(
+        null=True,
+        blank=True,
+        help_text='{"mode": "rolling"|"anchored", "in_sample_days": n, "out_of_sample_days": n}',
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    progress = models.FloatField(default=0.0)
+    cancel_requested = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    best_params = models.JSONField(null=True, blank=True)
+    best_value = models.FloatField(null=True, blank=True)
+    result = models.JSONField(
+        default=dict, blank=True, help_text="Windows, stitched out-of-sample equity, degradation."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.method} {self.strategy} {self.status}"
+
+
+class Trial(models.Model):
+    class Phase(models.TextChoices):
+        IN_SAMPLE = "is", "In sample"
+        OUT_OF_SAMPLE = "oos", "Out of sample"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        DONE = "done"
+        INVALID = "invalid"  # parameters refused, too few trades, no value
+        FAILED = "failed"
+
+    optimisation = models.ForeignKey(Optimisation, on_delete=models.CASCADE, related_name="trials")
+    window = models.PositiveSmallIntegerField(default=0)
+    phase = models.CharField(max_length=3, choices=Phase.choices, default=Phase.IN_SAMPLE)
+    number = models.PositiveIntegerField()
+    params = models.JSONField(default=dict)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    value = models.FloatField(null=True, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    equity = models.JSONField(default=dict, blank=True, help_text="Out-of-sample trials only.")
+    error = models.CharField(max_length=500, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["window", "phase", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["optimisation", "window", "phase", "number"], name="trial_unique_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.optimisation_id}/{self.window}/{self.phase}/{self.number}"

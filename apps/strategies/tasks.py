@@ -8,3 +8,36 @@ from apps.strategies import services
 @shared_task(name="apps.strategies.tasks.run_backtest", acks_late=True, ignore_result=True)
 def run_backtest(backtest_id: int) -> str:
     return services.backtest_run(backtest_id)
+
+
+# Optimisations: a chord of trials, then a step that asks for more (Optuna),
+# tests the winners out of sample (walk-forward) or finishes.
+
+
+@shared_task(name="apps.strategies.tasks.optimisation_start", acks_late=True, ignore_result=True)
+def optimisation_start(optimisation_id: int) -> str:
+    from apps.strategies import optimise
+
+    return optimise.start(optimisation_id)
+
+
+@shared_task(name="apps.strategies.tasks.run_trial", acks_late=True, bind=True)
+def run_trial_task(self, trial_id: int) -> int:
+    """A chord member: its (small) result tells the chord it is done."""
+    from apps.strategies import optimise
+
+    return optimise.run_trial(trial_id, worker=self.request.hostname or "")
+
+
+@shared_task(name="apps.strategies.tasks.optimisation_step", acks_late=True, ignore_result=True)
+def optimisation_step(optimisation_id: int) -> str:
+    from apps.strategies import optimise
+
+    return optimise.step(optimisation_id)
+
+
+@shared_task(name="apps.strategies.tasks.optimisation_finish", acks_late=True, ignore_result=True)
+def optimisation_finish(optimisation_id: int) -> str:
+    from apps.strategies import optimise
+
+    return optimise.finish(optimisation_id)

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from apps.strategies.models import Backtest, SavedStrategy
+from apps.strategies.models import Backtest, Optimisation, SavedStrategy, Trial
 
 
 class SavedStrategySerializer(serializers.ModelSerializer):
@@ -113,3 +113,95 @@ class BacktestDetailSerializer(BacktestSerializer):
         from apps.strategies.api.views import trade_rows
 
         return trade_rows(obj)
+
+
+class OptimisationRequestSerializer(BacktestRequestSerializer):
+    """A backtest request plus the search: ``space``, ``method``, ``trials``,
+    ``objective``, ``min_trades``, ``walk_forward``, ``seed``, ``parallel``."""
+
+    space = serializers.DictField(
+        help_text='Per parameter: {"values": [...]} or {"min": 5, "max": 30, "step": 5}.'
+    )
+    method = serializers.ChoiceField(choices=["grid", "random", "optuna"], default="grid")
+    trials = serializers.IntegerField(required=False, help_text="Random and Optuna (per window).")
+    objective = serializers.ChoiceField(
+        choices=[
+            "sharpe",
+            "sortino",
+            "calmar",
+            "total_return",
+            "annual_return",
+            "profit_factor",
+            "expectancy",
+            "net_profit",
+        ],
+        default="sharpe",
+    )
+    min_trades = serializers.IntegerField(required=False, default=10)
+    walk_forward = serializers.DictField(
+        required=False,
+        allow_null=True,
+        help_text='{"mode": "rolling"|"anchored", "in_sample_days": 180, "out_of_sample_days": 60}',
+    )
+    seed = serializers.IntegerField(required=False, default=0)
+    parallel = serializers.IntegerField(required=False, help_text="Optuna trials per batch.")
+
+
+class OptimisationSerializer(serializers.ModelSerializer):
+    trials_done = serializers.IntegerField(read_only=True, required=False)
+
+    class Meta:
+        model = Optimisation
+        fields = [
+            "id",
+            "strategy",
+            "params",
+            "space",
+            "method",
+            "trials_wanted",
+            "objective",
+            "min_trades",
+            "seed",
+            "symbols",
+            "timeframe",
+            "start",
+            "end",
+            "settings",
+            "walk_forward",
+            "status",
+            "progress",
+            "cancel_requested",
+            "error",
+            "best_params",
+            "best_value",
+            "created_at",
+            "finished_at",
+            "trials_done",
+        ]
+        read_only_fields = fields
+
+
+class OptimisationDetailSerializer(OptimisationSerializer):
+    class Meta(OptimisationSerializer.Meta):
+        fields = [*OptimisationSerializer.Meta.fields, "result"]
+        read_only_fields = fields
+
+
+class TrialSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Trial
+        fields = [
+            "id",
+            "window",
+            "phase",
+            "number",
+            "params",
+            "status",
+            "value",
+            "metrics",
+            "error",
+            "worker",
+            "seconds",
+            "finished_at",
+        ]
+        read_only_fields = fields

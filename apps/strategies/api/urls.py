@@ -8,6 +8,7 @@ app_name = "strategies"
 router = SimpleRouter()
 router.register("saved", views.SavedStrategyViewSet, basename="saved")
 router.register("backtests", views.BacktestViewSet, basename="backtest")
+router.register("optimisations", views.OptimisationViewSet, basename="optimisation")
 
 urlpatterns = [
     path("classes/", views.StrategyClassesView.as_view(), name="classes"),

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.permissions import IsTrader
-from apps.strategies import indicators, selectors, services
+from apps.strategies import indicators, optimise, selectors, services
 from apps.strategies.api import serializers as s
 from apps.strategies.report import html_report
 
@@ -126,3 +126,57 @@ class BacktestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def report(self, request, pk=None):
         """A self-contained HTML report with the equity and drawdown curves."""
         return HttpResponse(html_report(self.get_object()), content_type="text/html")
+
+
+class OptimisationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Grid, random or Optuna searches, optionally walk-forward."""
+
+    filterset_fields = ["status", "strategy", "method"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return selectors.Optimisation.objects.none()
+        return selectors.optimisations_for(self.request.user)
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return s.OptimisationDetailSerializer
+        return s.OptimisationSerializer
+
+    def get_permissions(self):
+        if self.action in ("create", "cancel"):
+            return [IsTrader()]
+        return super().get_permissions()
+
+    @extend_schema(
+        request=s.OptimisationRequestSerializer, responses={202: s.OptimisationSerializer}
+    )
+    def create(self, request):
+        """Queue a search: 202; progress as ``optimisation`` messages on ``/ws/trading/``."""
+        row = optimise.request(user=request.user, data=request.data)
+        return Response(s.OptimisationSerializer(row).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={202: s.OptimisationSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        row = optimise.cancel(optimisation=self.get_object())
+        return Response(s.OptimisationSerializer(row).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        responses=s.TrialSerializer(many=True),
+        parameters=[],
+    )
+    @action(detail=True, methods=["get"])
+    def trials(self, request, pk=None):
+        """Trials a page at a time; ``ordering`` by ``value``, ``-value``, ``number`` or a
+        metric (``metrics__sharpe``); ``window`` and ``phase`` filter."""
+        qs = selectors.trials_of(
+            self.get_object(),
+            ordering=request.query_params.get("ordering", "-value"),
+            window=request.query_params.get("window"),
+            phase=request.query_params.get("phase"),
+        )
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(s.TrialSerializer(page, many=True).data)
