@@ -1,10 +1,10 @@
 from django import forms
 from django.contrib import admin, messages
 
-from apps.strategies import optimise, services
+from apps.strategies import deploy, optimise, services
 from apps.strategies.builtin import BUILTIN
 from apps.strategies.errors import InvalidParameters
-from apps.strategies.models import Backtest, Optimisation, SavedStrategy, Trial
+from apps.strategies.models import Backtest, Deployment, Optimisation, SavedStrategy, Trial
 
 
 class SavedStrategyForm(forms.ModelForm):
@@ -113,3 +113,55 @@ class OptimisationAdmin(admin.ModelAdmin):
         for row in queryset:
             optimise.cancel(optimisation=row)
         messages.info(request, f"Asked {queryset.count()} optimisations to stop.")
+
+
+@admin.register(Deployment)
+class DeploymentAdmin(admin.ModelAdmin):
+    """Deployments: read-only here; pause, resume and stop go through the service."""
+
+    list_display = [
+        "id",
+        "name",
+        "strategy",
+        "account",
+        "instrument",
+        "timeframe",
+        "mode",
+        "status",
+        "bars_seen",
+        "last_bar_at",
+        "owner",
+    ]
+    list_filter = ["status", "mode", "strategy", "timeframe"]
+    search_fields = ["name", "owner__username"]
+    readonly_fields = [f.name for f in Deployment._meta.fields if f.name != "state"]
+    exclude = ["state"]
+    actions = ["pause", "resume", "stop"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def _set(self, request, queryset, status):
+        done = 0
+        for row in queryset:
+            try:
+                deploy.set_status(deployment=row, status=status, user=request.user)
+                done += 1
+            except Exception as exc:  # shown to the operator, the others still go
+                messages.error(request, f"{row}: {exc}")
+        messages.info(request, f"{done} deployments {status}.")
+
+    @admin.action(description="Pause")
+    def pause(self, request, queryset):
+        self._set(request, queryset, "paused")
+
+    @admin.action(description="Resume")
+    def resume(self, request, queryset):
+        self._set(request, queryset, "running")
+
+    @admin.action(description="Stop (cancel their working orders)")
+    def stop(self, request, queryset):
+        self._set(request, queryset, "stopped")

@@ -22,6 +22,7 @@ class SavedStrategy(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name_plural = "saved strategies"
         constraints = [
             models.UniqueConstraint(fields=["owner", "name"], name="strategy_unique_name_per_owner")
         ]
@@ -181,3 +182,66 @@ class Trial(models.Model):
 
     def __str__(self) -> str:
         return f"{self.optimisation_id}/{self.window}/{self.phase}/{self.number}"
+
+
+class Deployment(models.Model):
+    """A strategy with parameters trading an account, instrument and
+    timeframe: on every closed bar of its feed (``live``), or over stored
+    history through the live path (``replay``)."""
+
+    class Mode(models.TextChoices):
+        LIVE = "live", "Live bars"
+        REPLAY = "replay", "Replay of stored bars"
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        PAUSED = "paused"
+        STOPPED = "stopped"
+        FINISHED = "finished"  # a replay that reached its end
+        FAILED = "failed"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deployments"
+    )
+    name = models.CharField(max_length=100)
+    strategy = models.CharField(max_length=64)
+    params = models.JSONField(default=dict)
+    account = models.ForeignKey(
+        "trading.TradingAccount", on_delete=models.PROTECT, related_name="deployments"
+    )
+    instrument = models.ForeignKey(
+        "marketdata.Instrument", on_delete=models.PROTECT, related_name="+"
+    )
+    timeframe = models.CharField(max_length=3)
+    source = models.ForeignKey(
+        "marketdata.DataSource",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Whose bars it trades on (empty: any live feed of the instrument).",
+    )
+    sizing = models.JSONField(default=dict, help_text='{"mode": "lots", "value": 0.1}')
+    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.LIVE)
+    replay_start = models.DateTimeField(null=True, blank=True)
+    replay_end = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    state = models.BinaryField(null=True, blank=True, editable=False)
+    bars_seen = models.PositiveIntegerField(default=0)
+    last_bar_at = models.DateTimeField(null=True, blank=True)
+    progress = models.FloatField(default=0.0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["instrument", "timeframe", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.strategy} {self.timeframe}) {self.status}"
+
+    @property
+    def ref(self) -> str:
+        """``source_ref`` of its orders."""
+        return f"deployment:{self.pk}"

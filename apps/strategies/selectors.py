@@ -74,3 +74,88 @@ def trials_of(optimisation: Optimisation, *, ordering: str = "-value", window=No
         )
     expression = expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
     return qs.order_by(expression, "number")
+
+
+def accounts_for_deployment(user):
+    from apps.trading.models import TradingAccount
+
+    qs = TradingAccount.objects.all()
+    if not user.has_perm(PERM_OPERATE):
+        qs = qs.filter(owner=user)
+    return qs
+
+
+def deployments_for(user):
+    from apps.strategies.models import Deployment
+
+    qs = Deployment.objects.select_related("account", "instrument", "source")
+    if not user.has_perm(PERM_OPERATE):
+        qs = qs.filter(owner=user)
+    return qs
+
+
+def deployment_orders(deployment):
+    from apps.trading.models import Order
+
+    return Order.objects.filter(source_ref=deployment.ref).select_related("instrument")
+
+
+def deployment_performance(deployment) -> dict:
+    """The deployment's own fills replayed on a netting position: realised
+    P&L, commission, swap, the trade list, and the open part marked at the
+    live quote."""
+    from apps.trading import accounting
+    from apps.trading.models import Fill
+    from apps.trading.selectors import live_quotes, spec_of
+
+    fills = list(
+        Fill.objects.filter(order__source_ref=deployment.ref)
+        .select_related("instrument")
+        .order_by("time", "id")
+    )
+    spec = spec_of(deployment.instrument)
+    lots, average = accounting.ZERO, None
+    realized = commission = swap = accounting.ZERO
+    trades = []
+    opened_at = None
+    for fill in fills:
+        signed = fill.quantity if fill.side == "buy" else -fill.quantity
+        effect = accounting.apply_fill(spec, lots, average, signed, fill.price)
+        realized += fill.realized_pnl
+        commission += fill.commission
+        swap += fill.swap
+        if effect.closed:
+            trades.append(
+                {
+                    "side": "long" if lots > 0 else "short",
+                    "lots": f"{effect.closed:f}",
+                    "entry_time": opened_at.isoformat() if opened_at else None,
+                    "entry_price": f"{average:f}",
+                    "exit_time": fill.time.isoformat(),
+                    "exit_price": f"{fill.price:f}",
+                    "net_pnl": f"{fill.realized_pnl - fill.commission:f}",
+                }
+            )
+        if effect.opened and (lots == 0 or effect.closed):
+            opened_at = fill.time
+        lots, average = effect.quantity, effect.average_price
+    unrealized = None
+    quotes = live_quotes([deployment.instrument.symbol])
+    if lots and deployment.instrument.symbol in quotes:
+        try:
+            unrealized = accounting.unrealized_pnl(
+                spec, lots, average, deployment.account.currency, live_quotes()
+            )
+        except accounting.ConversionError:
+            unrealized = None
+    return {
+        "fills": len(fills),
+        "position": f"{lots:f}",
+        "average_price": None if average is None else f"{average:f}",
+        "realized_pnl": f"{realized:f}",
+        "commission": f"{commission:f}",
+        "swap": f"{swap:f}",
+        "unrealized_pnl": None if unrealized is None else f"{unrealized:f}",
+        "net_pnl": f"{realized - commission + swap + (unrealized or 0):f}",
+        "trades": trades,
+    }

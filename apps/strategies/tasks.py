@@ -41,3 +41,30 @@ def optimisation_finish(optimisation_id: int) -> str:
     from apps.strategies import optimise
 
     return optimise.finish(optimisation_id)
+
+
+# Deployments: a closed bar is evaluated quickly on the default queue (not
+# behind long backtests); a replay is a long task on the backtests queue.
+
+
+@shared_task(
+    name="apps.strategies.tasks.deployment_bar", acks_late=True, ignore_result=True, expires=300
+)
+def deployment_bar(deployment_id: int, bar_us: int, source_id: int) -> str:
+    from apps.strategies import deploy
+
+    return deploy.on_bar(deployment_id, bar_us, source_id)
+
+
+@shared_task(name="apps.strategies.tasks.deployment_replay", acks_late=True, ignore_result=True)
+def deployment_replay(deployment_id: int) -> str:
+    from apps.strategies import deploy
+
+    return deploy.replay(deployment_id)
+
+
+def on_bars_closed(sender, instrument_id, source_id, bars, **kwargs) -> None:
+    """Receiver of ``marketdata.signals.bars_closed``: only enqueues."""
+    from apps.strategies import deploy
+
+    deploy.on_bars_closed(instrument_id=instrument_id, source_id=source_id, bars=bars)

@@ -159,6 +159,9 @@ class Order(models.Model):
         help_text="The position this order closes or protects.",
     )
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.API)
+    source_ref = models.CharField(
+        max_length=64, blank=True, db_index=True, help_text="What placed it, e.g. deployment:12."
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
     cancel_requested = models.BooleanField(default=False)
     # Paper broker book state (see apps.trading.matching): a stop that has

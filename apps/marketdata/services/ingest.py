@@ -25,7 +25,7 @@ from apps.marketdata.calendar import WeeklySession, us_to_datetime
 from apps.marketdata.models import DataSource, IngestionRun, Instrument, MarketHoliday, RejectedRow
 from apps.marketdata.services import bars as bar_services
 from apps.marketdata.services.partitions import ensure_tick_partitions
-from apps.marketdata.signals import ticks_stored
+from apps.marketdata.signals import bars_closed, ticks_stored
 from apps.marketdata.validation import REASON_MESSAGES, Rules, validate_bars, validate_ticks
 
 US = 1_000_000
@@ -296,6 +296,16 @@ def ticks_ingest(
                 "last_us": result.last_us,
             }
             transaction.on_commit(lambda: ticks_stored.send(sender=DataSource, **stored))
+            closed = [(m["timeframe"], m["ts"] * 1000) for m in bar_messages if m["closed"]]
+            if closed:
+                transaction.on_commit(
+                    lambda: bars_closed.send(
+                        sender=DataSource,
+                        instrument_id=instrument.pk,
+                        source_id=source.pk,
+                        bars=closed,
+                    )
+                )
         if publish:
             to_publish = (
                 (valid.time_us, bid_units, ask_units)

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from apps.strategies.models import Backtest, Optimisation, SavedStrategy, Trial
+from apps.strategies.models import Backtest, Deployment, Optimisation, SavedStrategy, Trial
 
 
 class SavedStrategySerializer(serializers.ModelSerializer):
@@ -205,3 +205,55 @@ class TrialSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
         read_only_fields = fields
+
+
+class DeploymentRequestSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False)
+    strategy = serializers.CharField()
+    params = serializers.DictField(required=False)
+    account = serializers.IntegerField()
+    symbol = serializers.CharField()
+    timeframe = serializers.CharField(default="H1")
+    source = serializers.CharField(required=False, help_text="Data source name (default: any).")
+    sizing = serializers.DictField(required=False, help_text='{"mode": "lots", "value": 0.1}')
+    mode = serializers.ChoiceField(choices=["live", "replay"], default="live")
+    start = serializers.CharField(required=False, help_text="Replay: first bar.")
+    end = serializers.CharField(required=False, help_text="Replay: end (exclusive).")
+
+
+class DeploymentSerializer(serializers.ModelSerializer):
+    symbol = serializers.CharField(source="instrument.symbol", read_only=True)
+    account_name = serializers.CharField(source="account.name", read_only=True)
+    broker = serializers.CharField(source="account.broker", read_only=True)
+    source_name = serializers.CharField(source="source.name", read_only=True, default=None)
+
+    class Meta:
+        model = Deployment
+        fields = [
+            "id",
+            "name",
+            "strategy",
+            "params",
+            "account",
+            "account_name",
+            "broker",
+            "symbol",
+            "timeframe",
+            "source_name",
+            "sizing",
+            "mode",
+            "replay_start",
+            "replay_end",
+            "status",
+            "bars_seen",
+            "last_bar_at",
+            "progress",
+            "error",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class DeploymentStatusSerializer(serializers.Serializer):
+    close_positions = serializers.BooleanField(required=False, default=False)

@@ -9,6 +9,7 @@ router = SimpleRouter()
 router.register("saved", views.SavedStrategyViewSet, basename="saved")
 router.register("backtests", views.BacktestViewSet, basename="backtest")
 router.register("optimisations", views.OptimisationViewSet, basename="optimisation")
+router.register("deployments", views.DeploymentViewSet, basename="deployment")
 
 urlpatterns = [
     path("classes/", views.StrategyClassesView.as_view(), name="classes"),

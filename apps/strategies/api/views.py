@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.permissions import IsTrader
-from apps.strategies import indicators, optimise, selectors, services
+from apps.strategies import deploy, indicators, optimise, selectors, services
 from apps.strategies.api import serializers as s
 from apps.strategies.report import html_report
 
@@ -180,3 +180,68 @@ class OptimisationViewSet(
         )
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(s.TrialSerializer(page, many=True).data)
+
+
+class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Strategies trading an account on closed bars (live) or over stored bars (replay)."""
+
+    serializer_class = s.DeploymentSerializer
+    filterset_fields = ["status", "strategy", "mode"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return selectors.deployments_for(self.request.user).none()
+        return selectors.deployments_for(self.request.user)
+
+    def get_permissions(self):
+        if self.action in ("create", "pause", "resume", "stop"):
+            return [IsTrader()]
+        return super().get_permissions()
+
+    @extend_schema(request=s.DeploymentRequestSerializer, responses={201: s.DeploymentSerializer})
+    def create(self, request):
+        row = deploy.create(user=request.user, data=request.data)
+        return Response(s.DeploymentSerializer(row).data, status=status.HTTP_201_CREATED)
+
+    def _status(self, request, to: str):
+        data = s.DeploymentStatusSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        row = deploy.set_status(
+            deployment=self.get_object(),
+            status=to,
+            user=request.user,
+            close_positions=data.validated_data["close_positions"],
+        )
+        return Response(s.DeploymentSerializer(row).data)
+
+    @extend_schema(request=None, responses=s.DeploymentSerializer)
+    @action(detail=True, methods=["post"])
+    def pause(self, request, pk=None):
+        return self._status(request, "paused")
+
+    @extend_schema(request=None, responses=s.DeploymentSerializer)
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        return self._status(request, "running")
+
+    @extend_schema(request=s.DeploymentStatusSerializer, responses=s.DeploymentSerializer)
+    @action(detail=True, methods=["post"])
+    def stop(self, request, pk=None):
+        """Stop: cancels its working orders; ``close_positions`` also closes the position."""
+        return self._status(request, "stopped")
+
+    @extend_schema(responses=dict)
+    @action(detail=True, methods=["get"])
+    def performance(self, request, pk=None):
+        """Its own P&L (realised, open, commission, swap) and trade list from its fills."""
+        return Response(selectors.deployment_performance(self.get_object()))
+
+    @extend_schema(responses=dict)
+    @action(detail=True, methods=["get"])
+    def orders(self, request, pk=None):
+        """Its orders, newest first (the trading API's order format)."""
+        from apps.trading.api.serializers import OrderSerializer
+
+        qs = selectors.deployment_orders(self.get_object()).order_by("-created_at")
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(OrderSerializer(page, many=True).data)

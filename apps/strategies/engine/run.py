@@ -45,6 +45,7 @@ class Result:
     warmup: int = 0
     notes: list[str] = field(default_factory=list)
     rejected: list[dict] = field(default_factory=list)
+    fills: list[tuple] = field(default_factory=list)
 
     @property
     def drawdown(self) -> np.ndarray:
@@ -392,4 +393,5 @@ def _result(sim: Simulator, series: list[Series], settings: Settings, path: str,
         settings=settings,
         symbols=[s.spec.symbol for s in series],
         rejected=sim.rejected,
+        fills=sim.fills,
     )

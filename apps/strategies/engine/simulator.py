@@ -159,6 +159,7 @@ class Simulator:
         self.swaps = 0.0
         self.commissions = 0.0
         self.rejected: list[dict] = []
+        self.fills: list[tuple] = []  # (instrument, bar, signed lots, price, reason)
         self._quotes_key: tuple | None = None
         self._quotes: dict = {}
 
@@ -282,6 +283,7 @@ class Simulator:
             b.trade = None
             b.sl = b.tp = b.trail = None
         self.balance = acc.money(self.balance + realized - commission)
+        self.fills.append((b.k, j, lots, price, reason))
         b.lots = effect.quantity
         b.avg = effect.average_price
         self.log.append((step, b.k, b.lots, b.avg or 0.0, self.balance))

@@ -75,6 +75,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "role",
             "parent",
             "source",
+            "source_ref",
             "status",
             "cancel_requested",
             "reject_code",

@@ -93,15 +93,16 @@ def book(
         Order.objects.filter(pk=order.pk).update(triggered=paper.triggered, resting=paper.resting)
 
 
-def submit(order: Order) -> None:
-    """Accept a new order and execute what the current quote allows. The
-    caller (the execution task) holds the order's row lock."""
+def submit(order: Order, quote: matching.Quote | None = None) -> None:
+    """Accept a new order and execute what the current quote allows (or
+    ``quote``: a replay's price at that moment). The caller (the execution
+    task) holds the order's row lock."""
     services.order_transition(
         order=order, to_status=Order.Status.ACCEPTED, actor="broker:paper", locked=True
     )
     paper = to_paper(order)
     result = engine_for(order.account, order).submit(
-        paper, current_quote(order), _time.time_ns() // 1000
+        paper, quote or current_quote(order), _time.time_ns() // 1000
     )
     book(order, paper, result, locked=True)
     if not paper.terminal:
@@ -141,10 +142,14 @@ def refresh_working() -> set[int]:
     return ids
 
 
-def match_ticks(*, instrument_id: int, source_id: int, first_us: int, last_us: int) -> int:
-    """Run the working paper orders of an instrument against stored ticks in
-    [first, last]; returns the number of executions. Orders are row-locked, so
-    concurrent runs serialise and never fill an order twice."""
+def match_ticks(
+    *, instrument_id: int, source_id: int, first_us: int, last_us: int, account_id=None
+) -> int:
+    """Run the working paper orders of an instrument (of one account when
+    ``account_id`` is given: a replay's ticks are for its own account only)
+    against stored ticks in [first, last]; returns the number of executions.
+    Orders are row-locked, so concurrent runs serialise and never fill an
+    order twice."""
     from django.db import transaction
 
     from apps.marketdata.models import DataSource
@@ -158,6 +163,7 @@ def match_ticks(*, instrument_id: int, source_id: int, first_us: int, last_us: i
                 instrument_id=instrument_id,
                 status__in=WORKING,
                 account__broker=TradingAccount.Broker.PAPER,
+                **({"account_id": account_id} if account_id is not None else {}),
             )
             .select_related("account", "instrument")
             .order_by("created_at", "id")

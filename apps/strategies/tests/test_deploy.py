@@ -1,0 +1,154 @@
+"""Deployments: a replay through the live path (orders, paper broker,
+fills) gives the fills of the backtest of the same bars; live bars feed the
+runner and place orders once per bar; start, pause, stop."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from apps.marketdata.models import DataSource, Instrument
+from apps.strategies import config as config_mod
+from apps.strategies import deploy, selectors, services
+from apps.strategies.models import Deployment
+from apps.strategies.tests.test_api import store_bars
+from apps.trading import services as trading
+from apps.trading.models import Fill, Order
+
+pytestmark = pytest.mark.django_db
+
+BASE = {
+    "strategy": "sma_cross",
+    "params": {"fast": 10, "slow": 20},
+    "symbol": "EURUSD",
+    "timeframe": "H1",
+    "sizing": {"mode": "lots", "value": 1},
+}
+
+
+def paper_account(user, name="Strategy"):
+    return trading.account_open(
+        owner=user, name=name, deposit=Decimal("1000000"), leverage=Decimal("100")
+    )
+
+
+def test_a_replay_through_the_live_path_fills_like_the_backtest(trader):
+    store_bars(n=1_200, seed=8)
+    account = paper_account(trader)
+    dep = deploy.create(
+        user=trader,
+        data={
+            **BASE,
+            "account": account.pk,
+            "mode": "replay",
+            "start": "2024-01-01",
+            "end": "2024-12-31",
+        },
+    )
+    assert deploy.replay(dep.pk) == "finished"
+    dep.refresh_from_db()
+    assert dep.status == "finished" and dep.bars_seen > 800 and dep.progress == 1.0
+    paper = [
+        (float(f.quantity if f.side == "buy" else -f.quantity), float(f.price))
+        for f in Fill.objects.filter(account=account).order_by("id")
+    ]
+    spec = config_mod.parse(
+        {**BASE, "start": "2024-01-01", "end": "2024-12-31", "swap": False, "spread": "bars"}
+    )
+    result = services.execute(spec)
+    backtest = [
+        (lots, price) for _, _, lots, price, reason in result.fills if reason != "end_of_data"
+    ]
+    assert len(paper) > 20
+    assert paper == backtest
+    orders = Order.objects.filter(source_ref=dep.ref)
+    assert orders.count() == len(paper) and {o.source for o in orders} == {"strategy"}
+    perf = selectors.deployment_performance(dep)
+    assert perf["fills"] == len(paper) and len(perf["trades"]) == len(paper) - 1
+
+
+def test_live_bars_feed_the_runner_and_place_each_order_once(trader, monkeypatch):
+    arrays = store_bars(n=600, seed=8)
+    source = DataSource.objects.get(name="test-history")
+    account = paper_account(trader)
+    dep = deploy.create(
+        user=trader, data={**BASE, "account": account.pk, "mode": "live", "source": "test-history"}
+    )
+    # The bars where the backtest of the same history trades.
+    spec = config_mod.parse({**BASE, "start": "2024-01-01", "end": "2024-12-31", "swap": False})
+    result = services.execute(spec)
+    first_signal = result.fills[0][1] - 1  # the order is placed on the close before its fill
+    times = [int(t) for t in arrays["time_us"]]
+    # A new deployment starts on the latest closed bar, priming its indicators with history.
+    assert deploy.on_bar(dep.pk, times[first_signal], source.pk) == "1 orders"
+    order = Order.objects.get(source_ref=dep.ref)
+    assert order.side == ("buy" if result.fills[0][2] > 0 else "sell")
+    assert order.quantity == Decimal("1.00") and order.client_order_id.startswith(f"d{dep.pk}-")
+    assert deploy.on_bar(dep.pk, times[first_signal], source.pk) == "seen"  # a duplicate task
+    dep.refresh_from_db()
+    assert dep.state and dep.last_bar_at is not None
+    # The next bars continue from the saved runner (no new cross right after).
+    assert deploy.on_bar(dep.pk, times[first_signal + 1], source.pk) == "0 orders"
+
+
+def test_closed_live_bars_queue_the_deployments_on_them(trader, monkeypatch):
+    from apps.strategies import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.deployment_bar, "delay", lambda *a: queued.append(a))
+    account = paper_account(trader)
+    dep = deploy.create(user=trader, data={**BASE, "account": account.pk})
+    eurusd = Instrument.objects.get(symbol="EURUSD")
+    synthetic = DataSource.objects.get(name="synthetic")
+    tasks.on_bars_closed(
+        None,
+        instrument_id=eurusd.pk,
+        source_id=synthetic.pk,
+        bars=[("M1", 1), ("H1", 3_600_000_000)],
+    )
+    assert queued == [(dep.pk, 3_600_000_000, synthetic.pk)]
+    deploy.set_status(deployment=dep, status="paused")
+    tasks.on_bars_closed(
+        None, instrument_id=eurusd.pk, source_id=synthetic.pk, bars=[("H1", 7_200_000_000)]
+    )
+    assert len(queued) == 1
+
+
+def test_api_create_errors_pause_resume_stop(trader_client, trader):
+    account = paper_account(trader)
+    url = "/api/v1/strategies/deployments/"
+    bad = trader_client.post(
+        url,
+        {**BASE, "account": 999999, "params": {"fast": 50}, "sizing": {"mode": "all-in"}},
+        format="json",
+    )
+    assert bad.status_code == 400
+    assert {"account", "params.fast", "sizing"} <= set(bad.json()["error"]["fields"])
+    created = trader_client.post(url, {**BASE, "account": account.pk}, format="json")
+    assert created.status_code == 201, created.json()
+    pk = created.json()["id"]
+    assert created.json()["status"] == "running" and created.json()["broker"] == "paper"
+    assert trader_client.post(f"{url}{pk}/pause/").json()["status"] == "paused"
+    assert trader_client.post(f"{url}{pk}/resume/").json()["status"] == "running"
+    # A working order of the deployment is cancelled when it stops.
+    dep = Deployment.objects.get(pk=pk)
+    order, _ = trading.order_place(
+        account=account,
+        instrument=Instrument.objects.get(symbol="EURUSD"),
+        side="buy",
+        type="limit",
+        quantity=Decimal("1"),
+        price=Decimal("0.50000"),
+        source="strategy",
+        source_ref=dep.ref,
+    )
+    trading.order_transition(order=order, to_status="accepted", actor="test")
+    stopped = trader_client.post(f"{url}{pk}/stop/", {"close_positions": True}, format="json")
+    assert stopped.json()["status"] == "stopped"
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+    again = trader_client.post(f"{url}{pk}/resume/")
+    assert again.status_code == 400 and again.json()["error"]["code"] == "invalid_transition"
+    assert trader_client.get(f"{url}{pk}/orders/").json()["count"] == 1
+    assert "net_pnl" in trader_client.get(f"{url}{pk}/performance/").json()
