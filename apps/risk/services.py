@@ -429,6 +429,8 @@ def _event(
         "kind": kind,
         "code": code,
         "message": event.message,
+        "actor": actor,
+        "time": event.time.isoformat().replace("+00:00", "Z"),
         "data": event.data,
     }
     if account is not None:
@@ -1016,6 +1018,15 @@ def on_prices(instrument_ids, *, throttle_seconds: int = 1) -> int:
 # --- limits ------------------------------------------------------------------
 
 
+def _limit_text(value) -> str:
+    """A limit as people read it: none, not Python's ``None``."""
+    if value is None:
+        return "none (inherited or unlimited)"
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "none"
+    return str(value)
+
+
 def limits_update(*, account: TradingAccount | None = None, changes: dict, actor) -> object:
     """Change an account's overrides (or, without ``account``, the platform
     defaults), validated, and record what changed (a ``limits`` event)."""
@@ -1039,7 +1050,9 @@ def limits_update(*, account: TradingAccount | None = None, changes: dict, actor
         if not changed:
             return row
         row.save(update_fields=[*changed, "updated_at"])
-        shown = ", ".join(f"{n} {before[n]} → {getattr(row, n)}" for n in changed)
+        shown = ", ".join(
+            f"{n} {_limit_text(before[n])} → {_limit_text(getattr(row, n))}" for n in changed
+        )
         scope = f"account {account.name}" if account else "the platform defaults"
         _event(
             account=account,
