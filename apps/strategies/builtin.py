@@ -280,6 +280,98 @@ class DonchianBreakout(Protected):
             ctx.target(0)
 
 
+class SignalProvider:
+    """What a model source gives the ML-signal strategy (the ML app registers
+    one with ``register_signal_provider``): whether a model exists, its
+    predictions over whole arrays (backtests) and one bar at a time (live),
+    equal on the same history and never using bars after t."""
+
+    def exists(self, model_id: int) -> bool:
+        raise NotImplementedError
+
+    def batch(self, model_id: int, data: dict[str, np.ndarray]) -> np.ndarray:
+        raise NotImplementedError
+
+    def stream(self, model_id: int):
+        """An object with ``update(open, high, low, close, volume, time_us) -> float``."""
+        raise NotImplementedError
+
+
+_PROVIDERS: list[SignalProvider] = []
+
+
+def register_signal_provider(provider: SignalProvider) -> None:
+    _PROVIDERS.append(provider)
+
+
+def signal_provider(model_id: int) -> SignalProvider | None:
+    return next((p for p in _PROVIDERS if p.exists(model_id)), None)
+
+
+class _SignalStream:
+    def __init__(self, stream) -> None:
+        self.stream = stream
+
+    def update(self, open, high, low, close, volume=0.0, time_us=0):  # noqa: A002
+        return {"signal": self.stream.update(open, high, low, close, volume, time_us)}
+
+
+class MlSignal(Protected):
+    """Trades a trained model's predicted return: long above ``threshold``,
+    short below ``-threshold``, flat in between. The models come from the ML
+    app; until one is trained and registered, choosing one is refused."""
+
+    key = "ml_signal"
+    name = "ML signal"
+    description = (
+        "Long when the model's predicted return is above the threshold, short below minus "
+        "the threshold, flat in between."
+    )
+    vectorised = True
+    params = {
+        "model": Int(1, 1, 2**31 - 1, "Id of a trained model (ML app)."),
+        "threshold": Float(0.0, 0.0, 1.0, "Smallest predicted return acted on.", step=0.0001),
+        **PROTECTIVE,
+    }
+
+    @classmethod
+    def check(cls, values: dict, errors: Errors) -> None:
+        if signal_provider(values["model"]) is None:
+            errors.add("model", f"No trained model {values['model']}: train one in the ML app.")
+
+    def compute_indicators(self, data):
+        return {"signal": signal_provider(self.p.model).batch(self.p.model, data)}
+
+    def incremental_indicators(self):
+        stream = signal_provider(self.p.model).stream(self.p.model)
+        return {"signal": (_SignalStream(stream), "signal")}
+
+    def warmup(self) -> int:
+        return 0
+
+    def _direction(self, value: float) -> int | None:
+        if value != value:
+            return None
+        if value > self.p.threshold:
+            return 1
+        if value < -self.p.threshold:
+            return -1
+        return 0
+
+    def on_bar(self, ctx: Context, i: int) -> None:
+        direction = self._direction(ctx.ind["signal"][i])
+        if direction is not None:
+            self.go(ctx, direction)
+
+    def signals(self, data, ind):
+        signal = ind["signal"]
+        out = np.where(
+            signal > self.p.threshold, 1.0, np.where(signal < -self.p.threshold, -1.0, 0.0)
+        )
+        out[np.isnan(signal)] = np.nan
+        return out
+
+
 BUILTIN: dict[str, type[Strategy]] = {
     cls.key: cls
     for cls in (
@@ -290,5 +382,6 @@ BUILTIN: dict[str, type[Strategy]] = {
         BollingerBreakout,
         BollingerReversion,
         DonchianBreakout,
+        MlSignal,
     )
 }

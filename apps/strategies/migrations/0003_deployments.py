@@ -6,47 +6,110 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('marketdata', '0003_bar_without_db_foreign_keys'),
-        ('strategies', '0002_optimisations'),
-        ('trading', '0006_order_source_ref'),
+        ("marketdata", "0003_bar_without_db_foreign_keys"),
+        ("strategies", "0002_optimisations"),
+        ("trading", "0006_order_source_ref"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='savedstrategy',
-            options={'ordering': ['name'], 'verbose_name_plural': 'saved strategies'},
+            name="savedstrategy",
+            options={"ordering": ["name"], "verbose_name_plural": "saved strategies"},
         ),
         migrations.CreateModel(
-            name='Deployment',
+            name="Deployment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('strategy', models.CharField(max_length=64)),
-                ('params', models.JSONField(default=dict)),
-                ('timeframe', models.CharField(max_length=3)),
-                ('sizing', models.JSONField(default=dict, help_text='{"mode": "lots", "value": 0.1}')),
-                ('mode', models.CharField(choices=[('live', 'Live bars'), ('replay', 'Replay of stored bars')], default='live', max_length=8)),
-                ('replay_start', models.DateTimeField(blank=True, null=True)),
-                ('replay_end', models.DateTimeField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('running', 'Running'), ('paused', 'Paused'), ('stopped', 'Stopped'), ('finished', 'Finished'), ('failed', 'Failed')], default='running', max_length=10)),
-                ('state', models.BinaryField(blank=True, null=True)),
-                ('bars_seen', models.PositiveIntegerField(default=0)),
-                ('last_bar_at', models.DateTimeField(blank=True, null=True)),
-                ('progress', models.FloatField(default=0.0)),
-                ('error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deployments', to='trading.tradingaccount')),
-                ('instrument', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='marketdata.instrument')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deployments', to=settings.AUTH_USER_MODEL)),
-                ('source', models.ForeignKey(blank=True, help_text='Whose bars it trades on (empty: any live feed of the instrument).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='marketdata.datasource')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("strategy", models.CharField(max_length=64)),
+                ("params", models.JSONField(default=dict)),
+                ("timeframe", models.CharField(max_length=3)),
+                (
+                    "sizing",
+                    models.JSONField(default=dict, help_text='{"mode": "lots", "value": 0.1}'),
+                ),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[("live", "Live bars"), ("replay", "Replay of stored bars")],
+                        default="live",
+                        max_length=8,
+                    ),
+                ),
+                ("replay_start", models.DateTimeField(blank=True, null=True)),
+                ("replay_end", models.DateTimeField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("paused", "Paused"),
+                            ("stopped", "Stopped"),
+                            ("finished", "Finished"),
+                            ("failed", "Failed"),
+                        ],
+                        default="running",
+                        max_length=10,
+                    ),
+                ),
+                ("state", models.BinaryField(blank=True, null=True)),
+                ("bars_seen", models.PositiveIntegerField(default=0)),
+                ("last_bar_at", models.DateTimeField(blank=True, null=True)),
+                ("progress", models.FloatField(default=0.0)),
+                ("error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deployments",
+                        to="trading.tradingaccount",
+                    ),
+                ),
+                (
+                    "instrument",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="marketdata.instrument",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deployments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Whose bars it trades on (empty: any live feed of the instrument).",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="marketdata.datasource",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['instrument', 'timeframe', 'status'], name='strategies__instrum_5ca519_idx')],
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(
+                        fields=["instrument", "timeframe", "status"],
+                        name="strategies__instrum_5ca519_idx",
+                    )
+                ],
             },
         ),
     ]
