@@ -5,6 +5,7 @@ import { createQueryClient } from "./api/queries";
 import { AuthProvider } from "./auth/AuthProvider";
 import { RequireAuth } from "./auth/RequireAuth";
 import { AppShell } from "./layout/AppShell";
+import { BacktestsPage } from "./pages/BacktestsPage";
 import { LoginPage } from "./pages/LoginPage";
 import { MarketPage } from "./pages/MarketPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
@@ -28,6 +29,8 @@ export function AppRoutes() {
         <Route path="market" element={<MarketPage />} />
         <Route path="trade" element={<TradePage />} />
         <Route path="risk" element={<RiskPage />} />
+        <Route path="backtests" element={<BacktestsPage />} />
+        <Route path="backtests/:id" element={<BacktestsPage />} />
       </Route>
       <Route path="*" element={<NotFoundPage />} />
     </Routes>

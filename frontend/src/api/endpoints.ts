@@ -4,6 +4,9 @@ import type {
   AccountLimits,
   AccountRiskStatus,
   AmendOrderRequest,
+  Backtest,
+  BacktestDetail,
+  BacktestRequest,
   DataSource,
   Fill,
   Instrument,
@@ -23,6 +26,7 @@ import type {
   RiskEvent,
   SetStateRequest,
   StateChange,
+  StrategyClass,
   TokenPair,
   TradingAccount,
 } from "./types";
@@ -228,4 +232,46 @@ export function setTradingState(body: SetStateRequest): Promise<StateChange | un
 /** Halt an account or every account, cancel working orders and algos, optionally close positions (operators). */
 export function pullKillSwitch(body: KillSwitchRequest): Promise<KillSwitchResult> {
   return api.post<KillSwitchResult>("risk/kill-switch/", body);
+}
+
+// ---------------------------------------------------------------------------
+// Strategies and backtests
+// ---------------------------------------------------------------------------
+
+/** How many past backtests the backtests page lists. */
+export const BACKTEST_LIST_PAGE_SIZE = 50;
+
+/** Built-in strategies with their parameter schemas. */
+export function fetchStrategyClasses(signal?: AbortSignal): Promise<StrategyClass[]> {
+  return api.get<StrategyClass[]>("strategies/classes/", { signal });
+}
+
+/** The latest backtests (own; an operator's: everyone's), newest first. */
+export async function fetchBacktests(signal?: AbortSignal): Promise<Backtest[]> {
+  const page = await api.get<Paginated<Backtest>>("strategies/backtests/", {
+    query: { page_size: BACKTEST_LIST_PAGE_SIZE },
+    signal,
+  });
+  return page.results;
+}
+
+/** One backtest with its equity curve, monthly returns, notes and every trade. */
+export function fetchBacktest(id: number, signal?: AbortSignal): Promise<BacktestDetail> {
+  return api.get<BacktestDetail>(`strategies/backtests/${id}/`, { signal });
+}
+
+/** Queue a backtest: 202 with the row (status "queued"); 400 `invalid_parameters` with dotted field names. */
+export function requestBacktest(body: BacktestRequest): Promise<Backtest> {
+  return api.post<Backtest>("strategies/backtests/", body);
+}
+
+/** Stop a queued or running backtest (a finished one comes back unchanged). */
+export function cancelBacktest(id: number): Promise<Backtest> {
+  return api.post<Backtest>(`strategies/backtests/${id}/cancel/`);
+}
+
+/** The self-contained HTML report (fetched with the session's token: a plain link would carry none). */
+export async function fetchBacktestReport(id: number, signal?: AbortSignal): Promise<string> {
+  const body = await api.get<unknown>(`strategies/backtests/${id}/report/`, { signal });
+  return typeof body === "string" ? body : JSON.stringify(body);
 }

@@ -1,9 +1,13 @@
 /** TanStack Query keys and hooks. Keep every query key here so invalidation stays greppable. */
-import { QueryClient, useQuery } from "@tanstack/react-query";
+import { QueryClient, replaceEqualDeep, useQuery } from "@tanstack/react-query";
+import { isActive, mergeBacktest, mergeBacktestList } from "../backtests/status";
+import type { Backtest, BacktestDetail } from "./types";
 import { isApiError } from "./client";
 import {
   fetchAccountLimits,
   fetchAccounts,
+  fetchBacktest,
+  fetchBacktests,
   fetchDataSources,
   fetchFills,
   fetchInstruments,
@@ -17,6 +21,7 @@ import {
   fetchRiskEvents,
   fetchRiskStatus,
   fetchStateChanges,
+  fetchStrategyClasses,
   fetchWorkingOrders,
 } from "./endpoints";
 
@@ -43,6 +48,11 @@ export const queryKeys = {
   stateChanges: (account: number) => ["risk", "state-changes", account] as const,
   platformState: ["risk", "platform-state"] as const,
   riskDefaults: ["risk", "defaults"] as const,
+  strategyClasses: ["strategies", "classes"] as const,
+  /** The backtest list and every backtest's detail (refetched after a reconnect). */
+  backtests: ["backtests"] as const,
+  backtestList: ["backtests", "list"] as const,
+  backtest: (id: number) => ["backtests", "detail", id] as const,
 };
 
 export const READYZ_POLL_MS = 10_000;
@@ -55,6 +65,11 @@ export const TRADING_LIST_POLL_MS = 30_000;
 export const TRADING_LIST_POLL_OFFLINE_MS = 5_000;
 /** Usage, exposures and VaR move with prices: the risk status refetches this often. */
 export const RISK_STATUS_POLL_MS = 5_000;
+
+/** While a backtest runs: poll this often when /ws/trading/ is down (pushes carry the progress otherwise). */
+export const BACKTEST_ACTIVE_POLL_MS = 2_000;
+/** ... and this often as a safety net while it is up. */
+export const BACKTEST_ACTIVE_POLL_LIVE_MS = 10_000;
 
 export function createQueryClient(): QueryClient {
   return new QueryClient({
@@ -252,5 +267,47 @@ export function usePlatformState({ live }: ListOptions) {
     refetchInterval: listPoll(live),
     refetchIntervalInBackground: false,
     staleTime: 0,
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Strategies and backtests (progress kept current by /ws/trading/ through live/backtestCache.ts)
+// ---------------------------------------------------------------------------
+
+/** The built-in strategies change with a deploy only. */
+export function useStrategyClasses() {
+  return useQuery({
+    queryKey: queryKeys.strategyClasses,
+    queryFn: ({ signal }) => fetchStrategyClasses(signal),
+    staleTime: 10 * 60_000,
+  });
+}
+
+const activePoll = (live: boolean) => (live ? BACKTEST_ACTIVE_POLL_LIVE_MS : BACKTEST_ACTIVE_POLL_MS);
+
+export function useBacktests({ live }: ListOptions) {
+  return useQuery({
+    queryKey: queryKeys.backtestList,
+    queryFn: ({ signal }) => fetchBacktests(signal),
+    refetchInterval: (query) =>
+      query.state.data?.some((row) => isActive(row.status)) ? activePoll(live) : listPoll(live),
+    refetchIntervalInBackground: false,
+    staleTime: 0,
+    // A push may have moved a row on while the request was in flight.
+    structuralSharing: (held, fetched) =>
+      replaceEqualDeep(held, mergeBacktestList(held as Backtest[] | undefined, fetched as Backtest[])),
+  });
+}
+
+export function useBacktest(id: number | null, { live }: ListOptions) {
+  return useQuery({
+    queryKey: queryKeys.backtest(id ?? 0),
+    queryFn: ({ signal }) => fetchBacktest(id!, signal),
+    enabled: id !== null,
+    refetchInterval: (query) => (isActive(query.state.data?.status) ? activePoll(live) : false),
+    refetchIntervalInBackground: false,
+    staleTime: 0,
+    structuralSharing: (held, fetched) =>
+      replaceEqualDeep(held, mergeBacktest(held as BacktestDetail | undefined, fetched as BacktestDetail)),
   });
 }

@@ -307,7 +307,7 @@ export interface AccountEvent extends Partial<Omit<TradingAccount, "id">> {
 
 /** Events this client does not read field by field (algo, reconciliation, risk, ...). */
 export interface OtherTradingEvent {
-  type: "algo" | "reconciliation" | "risk";
+  type: "algo" | "reconciliation" | "risk" | "backtest";
   account?: number;
   [field: string]: unknown;
 }
@@ -493,4 +493,167 @@ export interface KillSwitchResult {
   cancelled: number;
   closing: number;
   algos_cancelled: number;
+}
+
+// ---------------------------------------------------------------------------
+// Strategies and backtests (`/api/v1/strategies/...`; progress pushed on
+// `/ws/trading/` as `backtest`)
+// ---------------------------------------------------------------------------
+
+export type ParamType = "int" | "float" | "bool" | "choice";
+
+/** One parameter of a built-in strategy. `step` is the optimiser's grid step (may be null). */
+export interface ParamSpec {
+  type: ParamType;
+  default: number | boolean | string;
+  minimum?: number | null;
+  maximum?: number | null;
+  step?: number | null;
+  choices?: (string | number)[];
+  help?: string;
+}
+
+export interface StrategyClass {
+  key: string;
+  name: string;
+  description: string;
+  vectorised: boolean;
+  params: Record<string, ParamSpec>;
+}
+
+export type BacktestStatus = "queued" | "running" | "done" | "failed" | "cancelled";
+export type SizingMode = "units" | "lots" | "risk_percent" | "fraction";
+export type CommissionMode = "per_lot" | "notional";
+export type BacktestPath = "auto" | "vectorised" | "bar";
+
+/** Performance figures: returns and rates are fractions (0.12 = 12 %); any may be null. */
+export interface BacktestMetrics {
+  initial_balance?: number | null;
+  final_equity?: number | null;
+  net_profit?: number | null;
+  total_return?: number | null;
+  annual_return?: number | null;
+  sharpe?: number | null;
+  sortino?: number | null;
+  calmar?: number | null;
+  max_drawdown?: number | null;
+  max_drawdown_days?: number | null;
+  max_drawdown_bars?: number | null;
+  trades?: number | null;
+  win_rate?: number | null;
+  profit_factor?: number | null;
+  expectancy?: number | null;
+  average_trade?: number | null;
+  average_win?: number | null;
+  average_loss?: number | null;
+  average_bars_held?: number | null;
+  exposure_time?: number | null;
+  commission?: number | null;
+  swap?: number | null;
+  [name: string]: number | null | undefined;
+}
+
+export interface BacktestSettings {
+  initial_balance?: number;
+  account_currency?: string;
+  leverage?: number;
+  sizing?: { mode: SizingMode; value: number };
+  commission?: { mode: CommissionMode; value: number };
+  spread?: "bars" | { mode: "fixed"; pips: number };
+  slippage?: number;
+  swap?: boolean;
+  stop_out_level?: number;
+}
+
+/** A backtest as listed (no curve, trades or monthly returns). */
+export interface Backtest {
+  id: number;
+  strategy: string;
+  saved_strategy: number | null;
+  params: Record<string, unknown>;
+  symbols: string[];
+  timeframe: string;
+  start: string;
+  end: string;
+  settings: BacktestSettings;
+  path: BacktestPath;
+  status: BacktestStatus;
+  /** 0..1 */
+  progress: number;
+  cancel_requested: boolean;
+  error: string;
+  error_code: string;
+  path_used: string;
+  bars: number;
+  seconds: number | null;
+  metrics: BacktestMetrics;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+/** A point of the downsampled equity curve; drawdown is a fraction ≤ 0. */
+export interface EquityPoint {
+  time: string;
+  equity: number;
+  drawdown: number;
+}
+
+export interface MonthlyReturn {
+  /** "2024-01" */
+  month: string;
+  /** Fraction, may be null. */
+  return: number | null;
+}
+
+export interface BacktestTrade {
+  symbol: string;
+  side: string;
+  lots: number;
+  units: number;
+  entry_time: string;
+  entry_price: number;
+  exit_time: string;
+  exit_price: number;
+  gross_pnl: number;
+  commission: number;
+  swap: number;
+  net_pnl: number;
+  reason: string;
+  bars: number;
+}
+
+export interface BacktestDetail extends Backtest {
+  equity: EquityPoint[];
+  monthly: MonthlyReturn[];
+  notes: string[];
+  trades: BacktestTrade[];
+}
+
+/** The body of `POST /api/v1/strategies/backtests/`. */
+export interface BacktestRequest {
+  strategy: string;
+  params: Record<string, number | boolean | string>;
+  symbol: string;
+  timeframe: string;
+  start: string;
+  end: string;
+  initial_balance: number | string;
+  account_currency: string;
+  leverage: number | string;
+  sizing: { mode: SizingMode; value: number | string };
+  commission: { mode: CommissionMode; value: number | string };
+  spread: "bars" | { mode: "fixed"; pips: number | string };
+  slippage: number | string;
+  swap: boolean;
+  path: BacktestPath;
+}
+
+/** A backtest's progress or end, pushed on `/ws/trading/`. */
+export interface BacktestPushEvent {
+  type: "backtest";
+  id: number;
+  status: BacktestStatus;
+  progress: number;
+  metrics?: BacktestMetrics | null;
 }

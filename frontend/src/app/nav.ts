@@ -19,7 +19,7 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { id: "chart", label: "Chart", path: "/chart", enabled: false },
   { id: "trading", label: "Trading desk", path: "/trade", enabled: true },
   { id: "strategies", label: "Strategies", path: "/strategies", enabled: false },
-  { id: "backtests", label: "Backtests", path: "/backtests", enabled: false },
+  { id: "backtests", label: "Backtests", path: "/backtests", enabled: true },
   { id: "deployments", label: "Deployments", path: "/deployments", enabled: false },
   { id: "risk", label: "Risk", path: "/risk", enabled: true },
   { id: "data", label: "Data", path: "/data", enabled: false },

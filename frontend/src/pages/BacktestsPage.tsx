@@ -1,0 +1,169 @@
+import { useCallback, useMemo, useState } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { useNavigate, useParams } from "react-router-dom";
+import { queryKeys, useBacktest, useBacktests, useInstruments, useStrategyClasses } from "../api/queries";
+import type { Backtest, BacktestDetail } from "../api/types";
+import { useAuth } from "../auth/AuthContext";
+import { settingsFromBacktest } from "../backtests/paramsForm";
+import { mergeBacktest, withoutResults } from "../backtests/status";
+import { ConnectionIndicator } from "../components/ConnectionIndicator";
+import { BacktestForm, type FormSeed } from "../components/backtests/BacktestForm";
+import { BacktestList } from "../components/backtests/BacktestList";
+import { BacktestResult, BacktestTables, hasDetail } from "../components/backtests/BacktestResult";
+import { useBacktestsLive } from "../live/useBacktestsLive";
+import { canTrade } from "./TradePage";
+
+/** `/backtests/:id` → the id, or null (none, or not a number). */
+export function selectedId(param: string | undefined): number | null {
+  return param && /^\d+$/.test(param) ? Number(param) : null;
+}
+
+/** Strategies and backtests: run a built-in strategy over stored bars, watch it live, read the results. */
+export function BacktestsPage() {
+  const { user } = useAuth();
+  const timeZone = user?.timezone || undefined;
+  const params = useParams();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const selected = selectedId(params.id);
+
+  const tradingStatus = useBacktestsLive();
+  const live = tradingStatus.state === "open";
+  const trader = canTrade(user);
+
+  const classes = useStrategyClasses();
+  const strategies = useMemo(() => (Array.isArray(classes.data) ? classes.data : []), [classes.data]);
+  const strategyNames = useMemo(() => new Map(strategies.map((s) => [s.key, s.name])), [strategies]);
+
+  const instrumentsQuery = useInstruments();
+  const instruments = useMemo(() => {
+    const results = instrumentsQuery.data?.results;
+    return Array.isArray(results) ? results.filter((i) => i && typeof i.symbol === "string" && i.enabled) : [];
+  }, [instrumentsQuery.data]);
+  const symbols = useMemo(() => instruments.map((i) => i.symbol), [instruments]);
+  const digits = useMemo(() => new Map(instruments.map((i) => [i.symbol, i.digits])), [instruments]);
+
+  const list = useBacktests({ live });
+  const detail = useBacktest(selected, { live });
+  const listRow = list.data?.find((row) => row.id === selected);
+  // The list's row may be further along (a push that came before the detail's first answer):
+  // then the detail's results are still to come.
+  const fetched = detail.data?.id === selected ? detail.data : undefined;
+  const merged = fetched ? mergeBacktest(listRow, fetched) : listRow;
+  const shown: Backtest | BacktestDetail | undefined =
+    merged && fetched && merged.status !== fetched.status ? withoutResults(merged) : merged;
+
+  const [seed, setSeed] = useState<{ value: FormSeed; nonce: number } | null>(null);
+
+  const open = useCallback((id: number) => navigate(`/backtests/${id}`), [navigate]);
+
+  const onQueued = useCallback(
+    (row: Backtest) => {
+      // Show it at once; pushes and the detail's fetch take it from here.
+      queryClient.setQueryData<Backtest[]>(queryKeys.backtestList, (rows) =>
+        rows ? [row, ...rows.filter((r) => r.id !== row.id)] : [row],
+      );
+      if (!queryClient.getQueryData(queryKeys.backtest(row.id))) {
+        queryClient.setQueryData<BacktestDetail>(queryKeys.backtest(row.id), {
+          ...row,
+          equity: [],
+          monthly: [],
+          notes: [],
+          trades: [],
+        });
+      }
+      open(row.id);
+    },
+    [queryClient, open],
+  );
+
+  const loadSettings = useCallback((row: Backtest) => {
+    setSeed((s) => ({
+      value: { strategy: row.strategy, params: row.params ?? {}, settings: settingsFromBacktest(row) },
+      nonce: (s?.nonce ?? 0) + 1,
+    }));
+  }, []);
+
+  return (
+    <div className="page backtests-page" data-testid="backtests-page">
+      <div className="page-header trade-header">
+        <h1>Strategies &amp; backtests</h1>
+        <span className="trade-conns">
+          <ConnectionIndicator
+            status={tradingStatus}
+            testId="trading-connection"
+            openTitle="Backtest progress streams live"
+            label="Progress"
+          />
+        </span>
+      </div>
+
+      {classes.isError && (
+        <div className="alert alert-error" role="alert">
+          Could not load the strategies: {classes.error.message}
+        </div>
+      )}
+
+      <div className={`bt-layout${trader ? "" : " no-form"}`}>
+        {trader ? (
+          strategies.length > 0 ? (
+            <BacktestForm
+              key={seed?.nonce ?? 0}
+              strategies={strategies}
+              symbols={symbols}
+              seed={seed?.value}
+              onQueued={onQueued}
+            />
+          ) : (
+            <section className="card bt-form-card">
+              <header className="card-header">
+                <h2>New backtest</h2>
+              </header>
+              <div className="muted pad">{classes.isPending ? "Loading strategies…" : "No strategy available."}</div>
+            </section>
+          )
+        ) : null}
+
+        <div className="bt-main">
+          {!trader && (
+            <div className="notice small" data-testid="bt-readonly">
+              View only: your role cannot run backtests.
+            </div>
+          )}
+          <BacktestList
+            rows={list.data}
+            selected={selected}
+            onOpen={open}
+            timeZone={timeZone}
+            error={list.isError ? list.error : null}
+            fetching={list.isFetching}
+            strategyNames={strategyNames}
+          />
+          {selected !== null && shown && (
+            <BacktestResult
+              key={shown.id}
+              backtest={shown}
+              strategyName={strategyNames.get(shown.strategy) ?? shown.strategy}
+              timeZone={timeZone}
+              canAct={trader}
+              onLoadSettings={trader ? loadSettings : undefined}
+            />
+          )}
+          {selected !== null && !shown && (
+            <section className="card">
+              <div className="muted pad" data-testid="bt-result-missing">
+                {detail.isError ? `Could not load backtest #${selected}: ${detail.error.message}` : "Loading backtest…"}
+              </div>
+            </section>
+          )}
+          {selected === null && list.data && list.data.length > 0 && (
+            <div className="muted small pad">Pick a backtest to see its results.</div>
+          )}
+        </div>
+        {selected !== null && shown && shown.status === "done" && hasDetail(shown) && (
+          <BacktestTables key={shown.id} backtest={shown} timeZone={timeZone} digits={digits} />
+        )}
+      </div>
+    </div>
+  );
+}
