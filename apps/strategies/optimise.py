@@ -662,12 +662,19 @@ def summary(opt: Optimisation) -> dict:
             mean_out_of_sample_value=float(np.mean(oos_values)) if oos_values else None,
         )
         out["degradation"] = _ratio(out["mean_out_of_sample_value"], out["mean_in_sample_value"])
+        out["degradation_difference"] = (
+            out["mean_out_of_sample_value"] - out["mean_in_sample_value"]
+            if oos_values and is_values
+            else None
+        )
     return out
 
 
 def _ratio(oos, is_) -> float | None:
-    """Out-of-sample value as a fraction of the in-sample one (1 = no decay)."""
-    if oos is None or is_ is None or is_ == 0:
+    """Out-of-sample value as a fraction of the in-sample one (1 = no decay;
+    only meaningful when the in-sample value is positive, else None: see the
+    difference)."""
+    if oos is None or is_ is None or is_ <= 0:
         return None
     return oos / is_
 

@@ -97,8 +97,9 @@ def html_report(backtest: Backtest, trade_limit: int = 2000) -> str:
     )
     more = f"<p>First {trade_limit} of {count} trades.</p>" if count > trade_limit else ""
     params = ", ".join(f"{k}={v}" for k, v in backtest.params.items())
+    number = f" #{backtest.pk}" if backtest.pk else ""
     title = (
-        f"Backtest #{backtest.pk}: {backtest.strategy} ({params}) on "
+        f"Backtest{number}: {backtest.strategy} ({params}) on "
         f"{', '.join(backtest.symbols)} {backtest.timeframe}"
     )
     span = f"{backtest.start:%Y-%m-%d} – {backtest.end:%Y-%m-%d}"

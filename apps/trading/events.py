@@ -107,6 +107,8 @@ def order_data(order) -> dict:
         "price": _num(order.price),
         "stop_price": _num(order.stop_price),
         "status": order.status,
+        "source": order.source,
+        "source_ref": order.source_ref,
         "reject_code": order.reject_code,
         "reject_reason": order.reject_reason,
     }

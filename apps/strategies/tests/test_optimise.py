@@ -163,9 +163,12 @@ def test_walk_forward_tests_each_windows_winner_out_of_sample(
         assert row["out_of_sample_metrics"]["trades"] == oos.metrics["trades"]
     stitched = result["stitched_equity"]
     assert stitched["time"] == sorted(stitched["time"]) and len(stitched["equity"]) > n
-    assert result["degradation"] == pytest.approx(
-        result["mean_out_of_sample_value"] / result["mean_in_sample_value"]
-    )
+    is_mean, oos_mean = result["mean_in_sample_value"], result["mean_out_of_sample_value"]
+    assert result["degradation_difference"] == pytest.approx(oos_mean - is_mean)
+    if is_mean > 0:
+        assert result["degradation"] == pytest.approx(oos_mean / is_mean)
+    else:  # a ratio to a losing in-sample value means nothing
+        assert result["degradation"] is None
 
 
 def test_optuna_asks_in_batches_until_the_trials_are_spent(

@@ -97,7 +97,7 @@ class Command(BaseCommand):
         self._print(spec, result)
         backtest = None
         if o["save"] or o["html"]:
-            backtest = self._store(spec, result, o)
+            backtest = self._store(spec, result, o, save=o["save"])
         if o["html"]:
             from apps.strategies.report import html_report
 
@@ -152,16 +152,19 @@ class Command(BaseCommand):
         if result.rejected:
             self.stdout.write(f"  {len(result.rejected)} orders refused for lack of margin")
 
-    def _store(self, spec, result, o) -> Backtest:
-        users = get_user_model().objects
-        owner = (
-            users.filter(username=o["user"]).first()
-            if o["user"]
-            else users.filter(is_superuser=True).order_by("pk").first()
-        ) or users.order_by("pk").first()
-        if owner is None:
-            raise CommandError("No user to own the backtest (use --user).")
-        backtest = Backtest.objects.create(
+    def _store(self, spec, result, o, *, save: bool) -> Backtest:
+        """The result as a backtest (stored with ``--save``; else only for the report)."""
+        owner = None
+        if save:
+            users = get_user_model().objects
+            owner = (
+                users.filter(username=o["user"]).first()
+                if o["user"]
+                else users.filter(is_superuser=True).order_by("pk").first()
+            ) or users.order_by("pk").first()
+            if owner is None:
+                raise CommandError("No user to own the backtest (use --user).")
+        backtest = Backtest(
             owner=owner,
             strategy=spec.strategy_key,
             params=spec.params,
@@ -182,4 +185,6 @@ class Command(BaseCommand):
             monthly=result.monthly,
             notes=result.notes,
         )
+        if save:
+            backtest.save()
         return backtest
