@@ -435,10 +435,12 @@ def _event(
     }
     if account is not None:
         events.publish(account.owner_id, "risk", payload)
+        events.publish_operators("risk", payload, owner=account.owner_id)
     else:
         owners = TradingAccount.objects.values_list("owner_id", flat=True).distinct()
         for owner_id in owners:
             events.publish(owner_id, "risk", payload)
+        events.publish_operators("risk", payload, owner=None)
     return event
 
 

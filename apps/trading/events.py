@@ -1,7 +1,9 @@
 """Live trading events: pushed to ``/ws/trading/`` after the transaction commits.
 
-Each user's sockets join ``trading.user.<id>``; nothing is ever sent to a
-group other than the account owner's.
+Each user's sockets join ``trading.user.<id>``; account data is only ever
+sent to its owner's group. Operators' sockets also join ``trading.operators``,
+which gets what operators watch on every account (risk events), each tagged
+with its ``owner`` so an operator's own events are not shown twice.
 """
 
 from __future__ import annotations
@@ -14,9 +16,17 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+OPERATORS = 0  # the batch key of events for every operator
+OPERATORS_GROUP = "trading.operators"
+
 
 def user_group(user_id: int) -> str:
-    return f"trading.user.{user_id}"
+    return OPERATORS_GROUP if user_id == OPERATORS else f"trading.user.{user_id}"
+
+
+def publish_operators(kind: str, data: dict, *, owner: int | None) -> None:
+    """Queue an event for every operator's sockets (see the module docstring)."""
+    publish(OPERATORS, kind, {**data, "owner": owner})
 
 
 _pending = threading.local()
@@ -51,7 +61,8 @@ def _flush() -> None:
     async def send_all() -> None:
         layer = get_channel_layer()
         for user_id, batch in batches.items():
-            await layer.group_send(user_group(user_id), {"type": "trading.events", "events": batch})
+            kind = "trading.operator_events" if user_id == OPERATORS else "trading.events"
+            await layer.group_send(user_group(user_id), {"type": kind, "events": batch})
 
     if _in_event_loop_thread():
         async_to_sync(send_all)()  # runs on the server's own loop
