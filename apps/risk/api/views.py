@@ -4,6 +4,7 @@ Traders read their own accounts' limits, states and events; operators read
 everything, edit limits, change states and pull the kill switch.
 """
 
+import django_filters
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -154,11 +155,32 @@ class AccountRiskViewSet(viewsets.GenericViewSet):
         return Response(s.AccountStatusSerializer(data).data)
 
 
+class _PlatformFilter(django_filters.FilterSet):
+    platform = django_filters.BooleanFilter(
+        field_name="account",
+        lookup_expr="isnull",
+        help_text="true: only platform-wide rows; false: only account rows.",
+    )
+
+
+class RiskEventFilter(_PlatformFilter):
+    class Meta:
+        model = RiskEvent
+        fields = ["account", "kind", "code", "platform"]
+
+
+class StateChangeFilter(_PlatformFilter):
+    class Meta:
+        model = TradingStateChange
+        fields = ["account", "to_state", "platform"]
+
+
 class RiskEventViewSet(viewsets.ReadOnlyModelViewSet):
-    """Breaches (and their end), stop-outs, kill switches, state and limit changes."""
+    """Breaches (and their end), stop-outs, kill switches, state and limit
+    changes; ``?platform=true`` for the platform-wide ones."""
 
     serializer_class = s.RiskEventSerializer
-    filterset_fields = ["account", "kind", "code"]
+    filterset_class = RiskEventFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -171,7 +193,7 @@ class StateChangeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     (``account`` empty: the platform)."""
 
     serializer_class = s.StateChangeSerializer
-    filterset_fields = ["account", "to_state"]
+    filterset_class = StateChangeFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -233,6 +233,10 @@ def test_events_are_scoped_to_the_user(trader_client, operator_client, account, 
     assert [e["message"] for e in only["results"]] == [
         "Account Theirs is now halted (was active): theirs"
     ]
+    platform = operator_client.get("/api/v1/risk/events/", {"platform": "true"}).json()
+    assert [e["account"] for e in platform["results"]] == [None]
+    changes = trader_client.get("/api/v1/risk/state-changes/", {"platform": "true"}).json()
+    assert [c["account"] for c in changes["results"]] == [None]
 
 
 def test_the_rejection_format(account):
