@@ -181,7 +181,7 @@ def _bars_one(sim, strategy, se, ctx, progress, cancelled) -> None:
     close, spread = b.close, b.spread
     glo, ghi = sim.guard_lo, sim.guard_hi
     j_of = {0: 0}
-    count = len(sim.log)
+    count = sim.fill_count
     for j in range(n):
         if j % PROGRESS_EVERY == 0 and j:
             _check(j, n, progress, cancelled)
@@ -194,13 +194,13 @@ def _bars_one(sim, strategy, se, ctx, progress, cancelled) -> None:
         if b.lots:
             if b.trail is not None:
                 sim.on_close(b, j)
-            if len(sim.log) != count or close[j] < glo[0] or close[j] + spread[j] > ghi[0]:
+            if sim.fill_count != count or close[j] < glo[0] or close[j] + spread[j] > ghi[0]:
                 j_of[0] = j
                 sim.stop_out(j, j_of)
-        elif len(sim.log) != count:
+        elif sim.fill_count != count:
             j_of[0] = j
             sim.set_guards(j_of)
-        count = len(sim.log)
+        count = sim.fill_count
     sim.finish({0: n - 1}, {0: n - 1})
 
 
@@ -248,7 +248,7 @@ def _vectorised(sim, strategy, se, ind, ctx, progress, cancelled) -> None:
         if candidate >= n:
             break
         j = candidate
-        count = len(sim.log)
+        count = sim.fill_count
         # The same steps as _bars_one, on bar j.
         if b.lots and j in roll:
             sim.rollover(b, j, j, roll[j])
@@ -262,10 +262,10 @@ def _vectorised(sim, strategy, se, ind, ctx, progress, cancelled) -> None:
         if b.lots:
             if b.trail is not None:
                 sim.on_close(b, j)
-            if len(sim.log) != count or close_list[j] < glo[0] or ask_close_list[j] > ghi[0]:
+            if sim.fill_count != count or close_list[j] < glo[0] or ask_close_list[j] > ghi[0]:
                 j_of[0] = j
                 sim.stop_out(j, j_of)
-        elif len(sim.log) != count:
+        elif sim.fill_count != count:
             j_of[0] = j
             sim.set_guards(j_of)
         j += 1
@@ -288,7 +288,7 @@ def _bars_many(sim, strategies, series, contexts, progress, cancelled) -> None:
             _check(g, total, progress, cancelled)
         b = sim.books[k]
         j_of[k] = j
-        count = len(sim.log)
+        count = sim.fill_count
         if b.lots and j in rolls[k]:
             sim.rollover(b, g, j, rolls[k][j])
         if b.pending or b.sl is not None or b.tp is not None:
@@ -301,12 +301,12 @@ def _bars_many(sim, strategies, series, contexts, progress, cancelled) -> None:
             sim.on_close(b, j)
         if any(x.lots for x in sim.books):
             if (
-                len(sim.log) != count
+                sim.fill_count != count
                 or b.close[j] < sim.guard_lo[k]
                 or b.close[j] + b.spread[j] > sim.guard_hi[k]
             ):
                 sim.stop_out(g, j_of)
-        elif len(sim.log) != count:
+        elif sim.fill_count != count:
             sim.set_guards(j_of)
     last_step = {k: 0 for k in range(len(series))}
     for g, (k, _) in enumerate(steps):

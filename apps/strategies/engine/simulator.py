@@ -154,6 +154,8 @@ class Simulator:
         # (step, instrument, lots, average, balance) after every change.
         self.log: list[tuple] = []
         self.trades: list[dict] = []
+        self.guard_unit: list[float] = [0.0] * len(self.books)
+        self.fill_count = 0
         self.guard_lo: list[float] = [-math.inf] * len(self.books)
         self.guard_hi: list[float] = [math.inf] * len(self.books)
         self.swaps = 0.0
@@ -284,6 +286,7 @@ class Simulator:
             b.sl = b.tp = b.trail = None
         self.balance = acc.money(self.balance + realized - commission)
         self.fills.append((b.k, j, lots, price, reason))
+        self.fill_count += 1
         b.lots = effect.quantity
         b.avg = effect.average_price
         self.log.append((step, b.k, b.lots, b.avg or 0.0, self.balance))
@@ -294,12 +297,20 @@ class Simulator:
         if not b.lots or not self.s.swap:
             return
         q = self.quotes(b, j, at_open=True)
+        before = self.balance
         for day in dates:
             amount = acc.swap(b.spec, b.lots, day, self.ccy, q)
             self.balance = acc.money(self.balance + amount)
             b.trade.swap += amount
             self.swaps += amount
         self.log.append((step, b.k, b.lots, b.avg or 0.0, self.balance))
+        # The equity above the stop-out level moved by the swap: so do the guards.
+        delta = self.balance - before
+        for other in self.books:
+            if other.lots > 0:
+                self.guard_lo[other.k] -= delta * self.guard_unit[other.k]
+            elif other.lots < 0:
+                self.guard_hi[other.k] += delta * self.guard_unit[other.k]
 
     def on_open(self, b: Book, step: int, j: int) -> None:
         """Market orders at the open, then stops/targets, then resting orders."""
@@ -548,6 +559,9 @@ class Simulator:
                 if b.rq_close and len(b.rq_close) > 1
                 else (b.rq_close[0] if b.rq_close else 1.0)
             )
+            # Price move per unit of equity given to this position.
+            unit = 1 / ((len(open_books) + 1) * abs(b.lots) * b.spec.contract_size * rq)
+            self.guard_unit[b.k] = unit
             move = share / (abs(b.lots) * b.spec.contract_size * rq)
             if b.lots > 0:
                 self.guard_lo[b.k] = b.close[j] - move
