@@ -29,6 +29,8 @@ export interface ParamField {
   max: number | undefined;
   /** The input's `step` attribute ("1", "0.5", "any"). */
   step: string;
+  /** The schema's step: the grid an optimiser walks (undefined without one). */
+  gridStep?: number;
   help: string;
   /** A choice parameter's options, as the select's values. */
   choices: string[];
@@ -72,6 +74,7 @@ export function paramFields(strategy: Pick<StrategyClass, "params"> | undefined)
     min: finite(spec.minimum) ? spec.minimum : undefined,
     max: finite(spec.maximum) ? spec.maximum : undefined,
     step: spec.type === "int" || spec.type === "float" ? inputStep(spec) : "",
+    ...(finite(spec.step) && spec.step > 0 ? { gridStep: spec.step } : {}),
     help: spec.help ?? "",
     choices: (spec.choices ?? []).map(String),
     choiceValues: [...(spec.choices ?? [])],
@@ -93,7 +96,7 @@ export function defaultParamValues(fields: readonly ParamField[]): ParamValues {
 }
 
 /** A number typed in a text box, or the text itself (the server says what is wrong with it). */
-function numberOrText(text: string): number | string {
+export function numberOrText(text: string): number | string {
   const value = text.trim();
   if (value === "") return value;
   const n = Number(value);
@@ -191,6 +194,29 @@ export const SETTING_KEYS = [
   "path",
 ] as const;
 
+/** The parameters as sent (numbers as numbers, a choice as the schema has it); an empty number box is "Required." */
+export function paramsFromValues(
+  fields: readonly ParamField[],
+  values: ParamValues,
+): { params: Record<string, number | boolean | string>; errors: FieldErrors } {
+  const errors: FieldErrors = {};
+  const params: Record<string, number | boolean | string> = {};
+  for (const field of fields) {
+    const raw = values[field.name];
+    if (field.type === "bool") {
+      params[field.name] = raw === true;
+    } else if (field.type === "choice") {
+      const text = typeof raw === "string" ? raw : "";
+      params[field.name] = field.choiceValues.find((c) => String(c) === text) ?? text;
+    } else {
+      const text = typeof raw === "string" ? raw : "";
+      if (!text.trim()) errors[field.key] = ["Required."];
+      params[field.name] = numberOrText(text);
+    }
+  }
+  return { params, errors };
+}
+
 /**
  * The request body, or the inputs that cannot be sent (empty ones: an empty
  * box must not silently become the default). Everything else is the
@@ -202,24 +228,10 @@ export function buildBacktestRequest(
   values: ParamValues,
   settings: RunSettings,
 ): { body: BacktestRequest; errors: FieldErrors } {
-  const errors: FieldErrors = {};
+  const { params, errors } = paramsFromValues(fields, values);
   const required = (key: string, text: string) => {
     if (!text.trim()) errors[key] = ["Required."];
   };
-  const params: BacktestRequest["params"] = {};
-  for (const field of fields) {
-    const raw = values[field.name];
-    if (field.type === "bool") {
-      params[field.name] = raw === true;
-    } else if (field.type === "choice") {
-      const text = typeof raw === "string" ? raw : "";
-      params[field.name] = field.choiceValues.find((c) => String(c) === text) ?? text;
-    } else {
-      const text = typeof raw === "string" ? raw : "";
-      required(field.key, text);
-      params[field.name] = numberOrText(text);
-    }
-  }
   required("symbol", settings.symbol);
   required("start", settings.start);
   required("end", settings.end);
@@ -332,4 +344,28 @@ export function settingsFromBacktest(row: {
     swap: typeof s.swap === "boolean" ? s.swap : base.swap,
     path: row.path || base.path,
   };
+}
+
+/** What the backtest form starts from: a past backtest's (or an optimisation's best) strategy, parameters and settings. */
+export interface FormSeed {
+  strategy: string;
+  params: Record<string, unknown>;
+  settings: RunSettings;
+}
+
+/**
+ * `navigate("/backtests", { state: { [BACKTEST_SEED_STATE]: seed } })` opens
+ * the backtests page with its form pre-filled (the optimisations page's
+ * "Backtest the best parameters").
+ */
+export const BACKTEST_SEED_STATE = "backtestSeed";
+
+/** The seed a router state carries, if it is one. */
+export function seedFromState(state: unknown): FormSeed | null {
+  if (!state || typeof state !== "object") return null;
+  const seed = (state as Record<string, unknown>)[BACKTEST_SEED_STATE] as Partial<FormSeed> | undefined;
+  if (!seed || typeof seed !== "object" || typeof seed.strategy !== "string") return null;
+  if (!seed.settings || typeof seed.settings !== "object") return null;
+  const params = seed.params && typeof seed.params === "object" ? seed.params : {};
+  return { strategy: seed.strategy, params, settings: { ...defaultRunSettings(""), ...seed.settings } };
 }

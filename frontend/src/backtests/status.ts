@@ -26,8 +26,25 @@ function clampProgress(value: unknown, fallback: number): number {
   return Math.min(1, Math.max(0, value));
 }
 
-/** `row` after a push about it (unchanged if the push is older than what the row says). */
-export function applyBacktestEvent<T extends Backtest>(row: T, event: BacktestPushEvent): T {
+/** What a run (a backtest, an optimisation) has in common: its id, status and progress. */
+export interface RunRow {
+  id: number;
+  status: BacktestStatus;
+  progress: number;
+}
+
+/** A push about a run's progress. */
+export interface RunEvent {
+  id: number;
+  status: BacktestStatus;
+  progress: number;
+}
+
+/**
+ * `row` after a push about it (unchanged if the push is older than what the
+ * row says); `extra` adds what else the push carries to the moved row.
+ */
+export function applyRunEvent<T extends RunRow, E extends RunEvent>(row: T, event: E, extra?: (next: T, event: E) => T): T {
   if (row.id !== event.id) return row;
   const before = RANK[row.status];
   const after = RANK[event.status];
@@ -40,21 +57,32 @@ export function applyBacktestEvent<T extends Backtest>(row: T, event: BacktestPu
         ? Math.max(row.progress ?? 0, clampProgress(event.progress, 0))
         : clampProgress(event.progress, row.progress ?? 0);
   const next: T = { ...row, status: event.status, progress };
-  if (event.metrics && typeof event.metrics === "object") next.metrics = event.metrics;
-  return next;
+  return extra ? extra(next, event) : next;
+}
+
+/** `row` after a push about it (unchanged if the push is older than what the row says). */
+export function applyBacktestEvent<T extends Backtest>(row: T, event: BacktestPushEvent): T {
+  return applyRunEvent(row, event, (next, e) =>
+    e.metrics && typeof e.metrics === "object" ? { ...next, metrics: e.metrics } : next,
+  );
 }
 
 /**
  * The row to keep when a fetch answers: the fetched one, unless the row we
- * hold is further along (a push arrived while the request was in flight).
+ * hold is further along (a push arrived while the request was in flight);
+ * `carry` names what else to keep from the held row then.
  */
-export function mergeBacktest<T extends Backtest>(held: T | undefined, fetched: T): T {
+export function mergeRun<T extends RunRow>(held: T | undefined, fetched: T, carry: (held: T) => Partial<T> = () => ({})): T {
   if (!held || held.id !== fetched.id) return fetched;
   const before = RANK[held.status];
   const after = RANK[fetched.status];
-  if (after < before) return { ...fetched, status: held.status, progress: held.progress, metrics: held.metrics };
+  if (after < before) return { ...fetched, status: held.status, progress: held.progress, ...carry(held) };
   if (after === before && after === 1 && held.progress > fetched.progress) return { ...fetched, progress: held.progress };
   return fetched;
+}
+
+export function mergeBacktest<T extends Backtest>(held: T | undefined, fetched: T): T {
+  return mergeRun(held, fetched, (h) => ({ metrics: h.metrics }) as Partial<T>);
 }
 
 /** The same for a list: each fetched row merged with the held row of its id. */
@@ -73,7 +101,7 @@ export interface ProgressView {
 }
 
 /** What the progress bar shows. */
-export function progressView(row: Pick<Backtest, "status" | "progress" | "cancel_requested">): ProgressView {
+export function progressView(row: { status: BacktestStatus; progress: number; cancel_requested: boolean }): ProgressView {
   const percent = row.status === "done" ? 100 : Math.floor(clampProgress(row.progress, 0) * 100);
   let label: string;
   switch (row.status) {

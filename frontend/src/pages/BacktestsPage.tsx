@@ -1,10 +1,10 @@
 import { useCallback, useMemo, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import { useNavigate, useParams } from "react-router-dom";
+import { useLocation, useNavigate, useParams } from "react-router-dom";
 import { queryKeys, useBacktest, useBacktests, useInstruments, useStrategyClasses } from "../api/queries";
 import type { Backtest, BacktestDetail } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
-import { settingsFromBacktest } from "../backtests/paramsForm";
+import { seedFromState, settingsFromBacktest } from "../backtests/paramsForm";
 import { mergeBacktest, withoutResults } from "../backtests/status";
 import { ConnectionIndicator } from "../components/ConnectionIndicator";
 import { BacktestForm, type FormSeed } from "../components/backtests/BacktestForm";
@@ -53,7 +53,12 @@ export function BacktestsPage() {
   const shown: Backtest | BacktestDetail | undefined =
     merged && fetched && merged.status !== fetched.status ? withoutResults(merged) : merged;
 
-  const [seed, setSeed] = useState<{ value: FormSeed; nonce: number } | null>(null);
+  const location = useLocation();
+  // Another page may open this one with the form pre-filled (router state).
+  const [seed, setSeed] = useState<{ value: FormSeed; nonce: number } | null>(() => {
+    const value = seedFromState(location.state);
+    return value ? { value, nonce: 1 } : null;
+  });
 
   const open = useCallback((id: number) => navigate(`/backtests/${id}`), [navigate]);
 

@@ -1,31 +1,24 @@
-import { useMemo, useState, type FormEvent, type ReactNode } from "react";
+import { useMemo, useState, type FormEvent } from "react";
 import { useMutation } from "@tanstack/react-query";
 import { requestBacktest } from "../../api/endpoints";
 import type { Backtest, BacktestRequest, StrategyClass } from "../../api/types";
 import {
   buildBacktestRequest,
-  COMMISSION_MODES,
   defaultParamValues,
   defaultRunSettings,
   formKeys,
   mapBacktestErrors,
   paramFields,
-  PATHS,
-  SIZING_MODES,
-  TIMEFRAMES,
+  type FormSeed,
   type MappedErrors,
-  type ParamField,
   type ParamValues,
   type RunSettings,
 } from "../../backtests/paramsForm";
 import { toApiError } from "../risk/LimitsEditor";
+import { Field, ParamInput, paramRange, seededValues } from "../strategies/FormFields";
+import { RunSettingsFields } from "../strategies/RunSettingsFields";
 
-/** What the form starts from: a past backtest's strategy, parameters and settings. */
-export interface FormSeed {
-  strategy: string;
-  params: Record<string, unknown>;
-  settings: RunSettings;
-}
+export type { FormSeed } from "../../backtests/paramsForm";
 
 interface Props {
   strategies: StrategyClass[];
@@ -35,16 +28,6 @@ interface Props {
 }
 
 const NO_ERRORS: MappedErrors = { fields: {}, general: [] };
-
-function seededValues(fields: readonly ParamField[], params: Record<string, unknown> | undefined): ParamValues {
-  const values = defaultParamValues(fields);
-  for (const field of fields) {
-    const v = params?.[field.name];
-    if (v === undefined || v === null) continue;
-    values[field.name] = field.type === "bool" ? v === true : String(v);
-  }
-  return values;
-}
 
 /** A backtest's request: the strategy's parameters generated from its schema, and the run settings. */
 export function BacktestForm({ strategies, symbols, seed, onQueued }: Props) {
@@ -114,7 +97,6 @@ export function BacktestForm({ strategies, symbols, seed, onQueued }: Props) {
   }
 
   const err = (key: string) => errors.fields[key] ?? [];
-  const sizingUnit = SIZING_MODES.find((m) => m.value === settings.sizing_mode)?.unit ?? "";
 
   return (
     <section className="card bt-form-card" data-testid="bt-form" aria-labelledby="bt-form-title">
@@ -188,169 +170,8 @@ export function BacktestForm({ strategies, symbols, seed, onQueued }: Props) {
           </p>
         </fieldset>
 
-        <fieldset className="bt-fieldset">
-          <legend className="bt-legend">Run</legend>
-          <div className="bt-grid">
-            <Field label="Symbol" id="bt-symbol" errors={err("symbol")} errorKey="symbol" span={2}>
-              <select
-                id="bt-symbol"
-                className="input input-sm"
-                value={settings.symbol}
-                onChange={(e) => set("symbol", e.target.value)}
-                aria-invalid={err("symbol").length > 0 || undefined}
-                data-testid="bt-input-symbol"
-              >
-                {!symbols.includes(settings.symbol) && <option value={settings.symbol}>{settings.symbol || "—"}</option>}
-                {symbols.map((s) => (
-                  <option key={s} value={s}>
-                    {s}
-                  </option>
-                ))}
-              </select>
-            </Field>
-            <Field label="Timeframe" id="bt-timeframe" errors={err("timeframe")} errorKey="timeframe" span={2}>
-              <select
-                id="bt-timeframe"
-                className="input input-sm"
-                value={settings.timeframe}
-                onChange={(e) => set("timeframe", e.target.value)}
-                data-testid="bt-input-timeframe"
-              >
-                {TIMEFRAMES.map((tf) => (
-                  <option key={tf} value={tf}>
-                    {tf}
-                  </option>
-                ))}
-              </select>
-            </Field>
-            <Field label="Engine" id="bt-path" errors={err("path")} errorKey="path" span={2}>
-              <select
-                id="bt-path"
-                className="input input-sm"
-                value={settings.path}
-                onChange={(e) => set("path", e.target.value as RunSettings["path"])}
-                data-testid="bt-input-path"
-              >
-                {PATHS.map((p) => (
-                  <option key={p.value} value={p.value}>
-                    {p.label}
-                  </option>
-                ))}
-              </select>
-            </Field>
-            <TextInput label="Start" hint="UTC" type="date" k="start" value={settings.start} errors={err("start")} onChange={(v) => set("start", v)} />
-            <TextInput label="End" hint="UTC" type="date" k="end" value={settings.end} errors={err("end")} onChange={(v) => set("end", v)} />
-            <TextInput
-              span={2}
-              label="Balance"
-              k="initial_balance"
-              numeric
-              value={settings.initial_balance}
-              errors={err("initial_balance")}
-              onChange={(v) => set("initial_balance", v)}
-            />
-            <TextInput
-              span={2}
-              label="Currency"
-              k="account_currency"
-              value={settings.account_currency}
-              errors={err("account_currency")}
-              onChange={(v) => set("account_currency", v.toUpperCase())}
-              maxLength={3}
-            />
-            <TextInput span={2} label="Leverage" hint="1:x" k="leverage" numeric value={settings.leverage} errors={err("leverage")} onChange={(v) => set("leverage", v)} />
-            <Field label="Sizing" id="bt-sizing-mode" errors={err("sizing.mode")} errorKey="sizing.mode">
-              <select
-                id="bt-sizing-mode"
-                className="input input-sm"
-                value={settings.sizing_mode}
-                onChange={(e) => set("sizing_mode", e.target.value as RunSettings["sizing_mode"], "sizing.mode")}
-                aria-invalid={err("sizing.mode").length > 0 || undefined}
-                data-testid="bt-input-sizing.mode"
-              >
-                {SIZING_MODES.map((m) => (
-                  <option key={m.value} value={m.value}>
-                    {m.label}
-                  </option>
-                ))}
-              </select>
-            </Field>
-            <TextInput
-              label="Size"
-              hint={sizingUnit}
-              k="sizing.value"
-              numeric
-              value={settings.sizing_value}
-              errors={err("sizing.value")}
-              onChange={(v) => set("sizing_value", v, "sizing.value")}
-            />
-            <Field label="Commission" id="bt-commission-mode" errors={err("commission.mode")} errorKey="commission.mode">
-              <select
-                id="bt-commission-mode"
-                className="input input-sm"
-                value={settings.commission_mode}
-                onChange={(e) => set("commission_mode", e.target.value as RunSettings["commission_mode"], "commission.mode")}
-                data-testid="bt-input-commission.mode"
-              >
-                {COMMISSION_MODES.map((m) => (
-                  <option key={m.value} value={m.value}>
-                    {m.label}
-                  </option>
-                ))}
-              </select>
-            </Field>
-            <TextInput
-              label="Amount"
-              hint={settings.account_currency}
-              k="commission.value"
-              numeric
-              value={settings.commission_value}
-              errors={err("commission.value")}
-              onChange={(v) => set("commission_value", v, "commission.value")}
-            />
-            <Field label="Spread" id="bt-spread-mode" errors={[]} errorKey="spread.mode" span={2}>
-              <select
-                id="bt-spread-mode"
-                className="input input-sm"
-                value={settings.spread_mode}
-                onChange={(e) => set("spread_mode", e.target.value as RunSettings["spread_mode"], "spread")}
-                data-testid="bt-input-spread.mode"
-              >
-                <option value="bars">Bars</option>
-                <option value="fixed">Fixed</option>
-              </select>
-            </Field>
-            <TextInput
-              span={2}
-              label="Spread"
-              hint="pips"
-              k="spread"
-              numeric
-              disabled={settings.spread_mode === "bars"}
-              value={settings.spread_mode === "bars" ? "" : settings.spread_pips}
-              placeholder={settings.spread_mode === "bars" ? "bars" : ""}
-              errors={err("spread")}
-              onChange={(v) => set("spread_pips", v, "spread")}
-            />
-            <TextInput span={2} label="Slippage" hint="pips" k="slippage" numeric value={settings.slippage} errors={err("slippage")} onChange={(v) => set("slippage", v)} />
-            <div className="field span-6 bt-check">
-              <label className="check-row" title="Charge or pay the overnight swap">
-                <input
-                  type="checkbox"
-                  checked={settings.swap}
-                  onChange={(e) => set("swap", e.target.checked)}
-                  data-testid="bt-input-swap"
-                />
-                Swap
-              </label>
-              {err("swap").length > 0 && (
-                <span className="field-error" data-testid="bt-error-swap">
-                  {err("swap").join(" ")}
-                </span>
-              )}
-            </div>
-          </div>
-        </fieldset>
+
+        <RunSettingsFields prefix="bt" settings={settings} symbols={symbols} err={err} set={set} />
 
         <button
           type="submit"
@@ -362,168 +183,5 @@ export function BacktestForm({ strategies, symbols, seed, onQueued }: Props) {
         </button>
       </form>
     </section>
-  );
-}
-
-/** Columns of the form's six-column grid a field takes: a third or a half of the row (all of it: 6). */
-type Span = 2 | 3 | 6;
-
-function Field({
-  label,
-  hint,
-  id,
-  errors,
-  errorKey,
-  title,
-  span = 3,
-  children,
-}: {
-  label: string;
-  hint?: string;
-  id: string;
-  errors: string[];
-  errorKey: string;
-  title?: string;
-  span?: Span;
-  children: ReactNode;
-}) {
-  return (
-    <div className={`field span-${span}${errors.length ? " invalid" : ""}`} title={title} data-testid={`bt-field-${errorKey}`}>
-      <label className="field-label" htmlFor={id}>
-        {label}
-        {hint && <span className="field-hint muted"> {hint}</span>}
-      </label>
-      {children}
-      {errors.length > 0 && (
-        <span className="field-error" id={`${id}-error`} data-testid={`bt-error-${errorKey}`}>
-          {errors.join(" ")}
-        </span>
-      )}
-    </div>
-  );
-}
-
-function TextInput({
-  label,
-  hint,
-  k,
-  value,
-  errors,
-  onChange,
-  numeric,
-  type,
-  disabled,
-  placeholder,
-  maxLength,
-  span,
-}: {
-  span?: Span;
-  label: string;
-  hint?: string;
-  /** The form field key (server name). */
-  k: string;
-  value: string;
-  errors: string[];
-  onChange: (value: string) => void;
-  numeric?: boolean;
-  type?: "date" | "text";
-  disabled?: boolean;
-  placeholder?: string;
-  maxLength?: number;
-}) {
-  const id = `bt-${k.replace(/\./g, "-")}`;
-  const invalid = errors.length > 0;
-  return (
-    <Field label={label} hint={hint} id={id} errors={errors} errorKey={k} span={span}>
-      <input
-        id={id}
-        className={`input input-sm${numeric ? " num" : ""}`}
-        type={type ?? "text"}
-        inputMode={numeric ? "decimal" : undefined}
-        autoComplete="off"
-        value={value}
-        disabled={disabled}
-        placeholder={placeholder}
-        maxLength={maxLength}
-        aria-invalid={invalid || undefined}
-        aria-describedby={invalid ? `${id}-error` : undefined}
-        onChange={(e) => onChange(e.target.value)}
-        data-testid={`bt-input-${k}`}
-      />
-    </Field>
-  );
-}
-
-/** "Range 1…1000." (or nothing without bounds). */
-function paramRange(field: ParamField): string {
-  if (field.min === undefined && field.max === undefined) return "";
-  return `Range ${field.min ?? "−∞"}…${field.max ?? "∞"}.`;
-}
-
-/** One strategy parameter: a number input with the schema's range, a checkbox or a select. */
-function ParamInput({
-  field,
-  value,
-  errors,
-  onChange,
-  onFocus,
-}: {
-  field: ParamField;
-  value: string | boolean | undefined;
-  errors: string[];
-  onChange: (value: string | boolean) => void;
-  onFocus: () => void;
-}) {
-  const id = `bt-param-${field.name}`;
-  const invalid = errors.length > 0;
-  const common = {
-    id,
-    "aria-invalid": invalid || undefined,
-    "aria-describedby": invalid ? `${id}-error` : undefined,
-    "aria-description": field.help || undefined,
-    "data-testid": `bt-param-${field.name}`,
-    title: [field.help, paramRange(field)].filter(Boolean).join(" ") || undefined,
-    onFocus,
-  };
-  const range = paramRange(field);
-  const tip = [field.help, range].filter(Boolean).join(" ") || undefined;
-  if (field.type === "bool") {
-    return (
-      <div className="field span-2 bt-check" data-testid={`bt-field-${field.key}`}>
-        <label className="check-row" title={field.help || undefined}>
-          <input {...common} type="checkbox" checked={value === true} onChange={(e) => onChange(e.target.checked)} />
-          {field.label}
-        </label>
-        {invalid && (
-          <span className="field-error" id={`${id}-error`} data-testid={`bt-error-${field.key}`}>
-            {errors.join(" ")}
-          </span>
-        )}
-      </div>
-    );
-  }
-  return (
-    <Field label={field.label} id={id} errors={errors} errorKey={field.key} title={tip} span={2}>
-      {field.type === "choice" ? (
-        <select {...common} className="input input-sm" value={String(value ?? "")} onChange={(e) => onChange(e.target.value)}>
-          {field.choices.map((c) => (
-            <option key={c} value={c}>
-              {c}
-            </option>
-          ))}
-        </select>
-      ) : (
-        <input
-          {...common}
-          className="input input-sm num"
-          type="number"
-          min={field.min}
-          max={field.max}
-          step={field.step}
-          value={typeof value === "string" ? value : ""}
-          onChange={(e) => onChange(e.target.value)}
-        />
-      )}
-    </Field>
   );
 }

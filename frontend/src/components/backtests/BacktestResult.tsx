@@ -10,6 +10,7 @@ import { ZonedStamp } from "./BacktestList";
 import { MonthlyTable } from "./MonthlyTable";
 import { TradesTable } from "./TradesTable";
 import { StatusPill } from "./StatusPill";
+import { ProgressBar } from "../strategies/ProgressBar";
 
 const EquityChart = lazy(() => import("./EquityChart"));
 
@@ -146,23 +147,12 @@ export function BacktestResult({ backtest, strategyName, timeZone, canAct, onLoa
       )}
 
       {progress.active && (
-        <div className="bt-progress-wrap">
-          <div
-            className="bt-progress"
-            role="progressbar"
-            aria-valuemin={0}
-            aria-valuemax={100}
-            aria-valuenow={progress.percent}
-            aria-label="Backtest progress"
-            data-testid="bt-progress"
-            data-percent={progress.percent}
-          >
-            <div className={`bt-progress-fill${backtest.status === "queued" ? " queued" : ""}`} style={{ width: `${progress.percent}%` }} />
-          </div>
-          <span className="bt-progress-label num small" data-testid="bt-progress-label">
-            {progress.label}
-          </span>
-        </div>
+        <ProgressBar
+          percent={progress.percent}
+          label={progress.label}
+          queued={backtest.status === "queued"}
+          ariaLabel="Backtest progress"
+        />
       )}
 
       {backtest.status === "failed" && (

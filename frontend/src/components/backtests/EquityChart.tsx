@@ -13,6 +13,7 @@ interface Props {
   timeZone: string | undefined;
   currency: string;
   height?: number;
+  testId?: string;
 }
 
 const COLORS = {
@@ -24,7 +25,7 @@ const COLORS = {
   drawdown: "#f0506e",
 };
 
-export default function EquityChart({ points, timeZone, currency, height = 300 }: Props) {
+export default function EquityChart({ points, timeZone, currency, height = 300, testId = "bt-equity-chart" }: Props) {
   const container = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -74,5 +75,5 @@ export default function EquityChart({ points, timeZone, currency, height = 300 }
     return () => chart.remove();
   }, [points, timeZone, currency, height]);
 
-  return <div ref={container} className="bt-chart" style={{ height }} data-testid="bt-equity-chart" />;
+  return <div ref={container} className="bt-chart" style={{ height }} data-testid={testId} />;
 }

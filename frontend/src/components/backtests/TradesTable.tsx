@@ -38,11 +38,15 @@ interface Props {
   digits: ReadonlyMap<string, number>;
   /** A column for the symbol (a backtest of several instruments). */
   showSymbol?: boolean;
+  /** Only these columns (a deployment's trades have no bars, costs or reason). */
+  columns?: readonly TradeSortKey[];
+  testId?: string;
 }
 
 /** Every trade of the backtest: sortable columns, 50 a page, times in the user's zone (UTC on hover). */
-export function TradesTable({ trades, timeZone, digits, showSymbol = true }: Props) {
-  const columns = showSymbol ? COLUMNS : COLUMNS.filter((c) => c.key !== "symbol");
+export function TradesTable({ trades, timeZone, digits, showSymbol = true, columns: only, testId = "bt-trades" }: Props) {
+  const columns = COLUMNS.filter((c) => (showSymbol || c.key !== "symbol") && (!only || only.includes(c.key)));
+  const shows = (key: TradeSortKey) => columns.some((c) => c.key === key);
   const [sort, setSort] = useState<{ key: TradeSortKey; direction: SortDirection }>({ key: "index", direction: "asc" });
   const [page, setPage] = useState(1);
   const rows = useMemo(() => numberTrades(trades), [trades]);
@@ -55,9 +59,9 @@ export function TradesTable({ trades, timeZone, digits, showSymbol = true }: Pro
   };
 
   return (
-    <section className="card" data-testid="bt-trades" aria-labelledby="bt-trades-title">
+    <section className="card" data-testid={testId} aria-labelledby={`${testId}-title`}>
       <header className="card-header">
-        <h2 id="bt-trades-title">Trades</h2>
+        <h2 id={`${testId}-title`}>Trades</h2>
         <span className="tab-count">{rows.length}</span>
         {shown.pages > 1 && (
           <span className="bt-pager" data-testid="bt-trades-pager">
@@ -106,23 +110,27 @@ export function TradesTable({ trades, timeZone, digits, showSymbol = true }: Pro
                 return (
                   <tr key={t.index} data-testid="bt-trade-row">
                     <td className="num muted">{t.index}</td>
-                    {showSymbol && <td className="symbol">{t.symbol}</td>}
-                    <td className={`side-text ${side === "buy" || side === "long" ? "side-buy" : "side-sell"}`}>{t.side.toUpperCase()}</td>
-                    <td className="num">{Number.isFinite(t.lots) ? Math.abs(t.lots).toFixed(2) : DASH}</td>
-                    <td className="num">
-                      <ZonedStamp iso={t.entry_time} timeZone={timeZone} />
-                    </td>
-                    <td className="num">{price(t.entry_price, d)}</td>
-                    <td className="num">
-                      <ZonedStamp iso={t.exit_time} timeZone={timeZone} />
-                    </td>
-                    <td className="num">{price(t.exit_price, d)}</td>
-                    <td className="num">{t.bars}</td>
-                    <td className={`num ${pnlClass(t.gross_pnl)}`}>{formatMoney(t.gross_pnl)}</td>
-                    <td className="num">{formatMoney(t.commission)}</td>
-                    <td className="num">{formatMoney(t.swap)}</td>
-                    <td className={`num ${pnlClass(t.net_pnl)}`}>{formatMoney(t.net_pnl)}</td>
-                    <td className="muted">{t.reason}</td>
+                    {showSymbol && shows("symbol") && <td className="symbol">{t.symbol}</td>}
+                    {shows("side") && <td className={`side-text ${side === "buy" || side === "long" ? "side-buy" : "side-sell"}`}>{t.side.toUpperCase()}</td>}
+                    {shows("lots") && <td className="num">{Number.isFinite(t.lots) ? Math.abs(t.lots).toFixed(2) : DASH}</td>}
+                    {shows("entry_time") && (
+                      <td className="num">
+                        <ZonedStamp iso={t.entry_time} timeZone={timeZone} />
+                      </td>
+                    )}
+                    {shows("entry_price") && <td className="num">{price(t.entry_price, d)}</td>}
+                    {shows("exit_time") && (
+                      <td className="num">
+                        <ZonedStamp iso={t.exit_time} timeZone={timeZone} />
+                      </td>
+                    )}
+                    {shows("exit_price") && <td className="num">{price(t.exit_price, d)}</td>}
+                    {shows("bars") && <td className="num">{t.bars}</td>}
+                    {shows("gross_pnl") && <td className={`num ${pnlClass(t.gross_pnl)}`}>{formatMoney(t.gross_pnl)}</td>}
+                    {shows("commission") && <td className="num">{formatMoney(t.commission)}</td>}
+                    {shows("swap") && <td className="num">{formatMoney(t.swap)}</td>}
+                    {shows("net_pnl") && <td className={`num ${pnlClass(t.net_pnl)}`}>{formatMoney(t.net_pnl)}</td>}
+                    {shows("reason") && <td className="muted">{t.reason}</td>}
                   </tr>
                 );
               })}
