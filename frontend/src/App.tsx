@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from "react";
+import { lazy, Suspense, useState, type ReactNode } from "react";
 import { QueryClientProvider, type QueryClient } from "@tanstack/react-query";
 import { BrowserRouter, Route, Routes } from "react-router-dom";
 import { createQueryClient } from "./api/queries";
@@ -12,6 +12,14 @@ import { NotFoundPage } from "./pages/NotFoundPage";
 import { OverviewPage } from "./pages/OverviewPage";
 import { RiskPage } from "./pages/RiskPage";
 import { TradePage } from "./pages/TradePage";
+
+// Loaded on first visit: they keep the first page's bundle small.
+const OptimisationsPage = lazy(() => import("./pages/OptimisationsPage").then((m) => ({ default: m.OptimisationsPage })));
+const DeploymentsPage = lazy(() => import("./pages/DeploymentsPage").then((m) => ({ default: m.DeploymentsPage })));
+
+function Lazy({ children }: { children: ReactNode }) {
+  return <Suspense fallback={<div className="muted pad">Loading…</div>}>{children}</Suspense>;
+}
 
 /** Route table. New desk sections go inside the protected <AppShell> route. */
 export function AppRoutes() {
@@ -31,6 +39,10 @@ export function AppRoutes() {
         <Route path="risk" element={<RiskPage />} />
         <Route path="backtests" element={<BacktestsPage />} />
         <Route path="backtests/:id" element={<BacktestsPage />} />
+        <Route path="optimisations" element={<Lazy><OptimisationsPage /></Lazy>} />
+        <Route path="optimisations/:id" element={<Lazy><OptimisationsPage /></Lazy>} />
+        <Route path="deployments" element={<Lazy><DeploymentsPage /></Lazy>} />
+        <Route path="deployments/:id" element={<Lazy><DeploymentsPage /></Lazy>} />
       </Route>
       <Route path="*" element={<NotFoundPage />} />
     </Routes>

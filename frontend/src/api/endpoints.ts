@@ -8,12 +8,18 @@ import type {
   BacktestDetail,
   BacktestRequest,
   DataSource,
+  Deployment,
+  DeploymentPerformance,
+  DeploymentRequest,
   Fill,
   Instrument,
   KillSwitchRequest,
   KillSwitchResult,
   LimitOverrides,
   Me,
+  Optimisation,
+  OptimisationDetail,
+  OptimisationRequest,
   Order,
   OrderStatus,
   Paginated,
@@ -29,6 +35,8 @@ import type {
   StrategyClass,
   TokenPair,
   TradingAccount,
+  Trial,
+  TrialPhase,
 } from "./types";
 
 export function obtainToken(username: string, password: string): Promise<TokenPair> {
@@ -274,4 +282,120 @@ export function cancelBacktest(id: number): Promise<Backtest> {
 export async function fetchBacktestReport(id: number, signal?: AbortSignal): Promise<string> {
   const body = await api.get<unknown>(`strategies/backtests/${id}/report/`, { signal });
   return typeof body === "string" ? body : JSON.stringify(body);
+}
+
+// ---------------------------------------------------------------------------
+// Optimisations
+// ---------------------------------------------------------------------------
+
+/** How many optimisations (and deployments) the pages list. */
+export const OPTIMISATION_LIST_PAGE_SIZE = 50;
+/** Trials a page of the trials table. */
+export const TRIALS_PAGE_SIZE = 50;
+/** Trials a request when fetching them all (the server's maximum page). */
+const ALL_TRIALS_PAGE = 500;
+/** At most this many pages (a grid has at most 5 000 points per window). */
+const ALL_TRIALS_MAX_PAGES = 20;
+
+export async function fetchOptimisations(signal?: AbortSignal): Promise<Optimisation[]> {
+  const page = await api.get<Paginated<Optimisation>>("strategies/optimisations/", {
+    query: { page_size: OPTIMISATION_LIST_PAGE_SIZE },
+    signal,
+  });
+  return page.results;
+}
+
+export function fetchOptimisation(id: number, signal?: AbortSignal): Promise<OptimisationDetail> {
+  return api.get<OptimisationDetail>(`strategies/optimisations/${id}/`, { signal });
+}
+
+/** Queue a search: 202 with the row; 400 with dotted field names (`space.fast.max`, `walk_forward.mode`). */
+export function requestOptimisation(body: OptimisationRequest): Promise<Optimisation> {
+  return api.post<Optimisation>("strategies/optimisations/", body);
+}
+
+export function cancelOptimisation(id: number): Promise<Optimisation> {
+  return api.post<Optimisation>(`strategies/optimisations/${id}/cancel/`);
+}
+
+export interface TrialQuery {
+  /** "-value", "number", "metrics__sharpe", ... */
+  ordering: string;
+  page: number;
+  window?: number | null;
+  phase?: TrialPhase | null;
+}
+
+/** One page of trials in the server's order. */
+export function fetchTrials(id: number, q: TrialQuery, signal?: AbortSignal): Promise<Paginated<Trial>> {
+  return api.get<Paginated<Trial>>(`strategies/optimisations/${id}/trials/`, {
+    query: {
+      ordering: q.ordering,
+      page: q.page,
+      page_size: TRIALS_PAGE_SIZE,
+      ...(q.window !== null && q.window !== undefined ? { window: q.window } : {}),
+      ...(q.phase ? { phase: q.phase } : {}),
+    },
+    signal,
+  });
+}
+
+/** Every trial (all windows and phases) by number: for the heatmap and the live windows. */
+export async function fetchAllTrials(id: number, signal?: AbortSignal): Promise<Trial[]> {
+  const rows: Trial[] = [];
+  for (let page = 1; page <= ALL_TRIALS_MAX_PAGES; page++) {
+    const answer = await api.get<Paginated<Trial>>(`strategies/optimisations/${id}/trials/`, {
+      query: { ordering: "number", page, page_size: ALL_TRIALS_PAGE },
+      signal,
+    });
+    rows.push(...answer.results);
+    if (!answer.next) break;
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------------------
+// Deployments
+// ---------------------------------------------------------------------------
+
+/** How many of a deployment's orders its detail lists. */
+export const DEPLOYMENT_ORDERS_PAGE_SIZE = 100;
+
+export async function fetchDeployments(signal?: AbortSignal): Promise<Deployment[]> {
+  const page = await api.get<Paginated<Deployment>>("strategies/deployments/", {
+    query: { page_size: OPTIMISATION_LIST_PAGE_SIZE },
+    signal,
+  });
+  return page.results;
+}
+
+export function fetchDeployment(id: number, signal?: AbortSignal): Promise<Deployment> {
+  return api.get<Deployment>(`strategies/deployments/${id}/`, { signal });
+}
+
+/** 201 with the deployment (a replay is queued at once); 400 with field errors. */
+export function createDeployment(body: DeploymentRequest): Promise<Deployment> {
+  return api.post<Deployment>("strategies/deployments/", body);
+}
+
+export type DeploymentAction = "pause" | "resume" | "stop";
+
+/** Pause, resume or stop; 400 `invalid_transition` from a status that does not allow it. */
+export function changeDeployment(id: number, action: DeploymentAction, closePositions = false): Promise<Deployment> {
+  return api.post<Deployment>(
+    `strategies/deployments/${id}/${action}/`,
+    action === "stop" ? { close_positions: closePositions } : undefined,
+  );
+}
+
+export function fetchDeploymentPerformance(id: number, signal?: AbortSignal): Promise<DeploymentPerformance> {
+  return api.get<DeploymentPerformance>(`strategies/deployments/${id}/performance/`, { signal });
+}
+
+/** Its latest orders, newest first. */
+export async function fetchDeploymentOrders(id: number, signal?: AbortSignal): Promise<Paginated<Order>> {
+  return api.get<Paginated<Order>>(`strategies/deployments/${id}/orders/`, {
+    query: { page_size: DEPLOYMENT_ORDERS_PAGE_SIZE },
+    signal,
+  });
 }

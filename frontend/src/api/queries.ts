@@ -1,7 +1,9 @@
 /** TanStack Query keys and hooks. Keep every query key here so invalidation stays greppable. */
 import { QueryClient, replaceEqualDeep, useQuery } from "@tanstack/react-query";
 import { isActive, mergeBacktest, mergeBacktestList } from "../backtests/status";
-import type { Backtest, BacktestDetail } from "./types";
+import { mergeDeployment, mergeDeploymentList } from "../deployments/status";
+import { mergeOptimisation, mergeOptimisationList } from "../optimisations/status";
+import type { Backtest, BacktestDetail, Deployment, Optimisation, OptimisationDetail } from "./types";
 import { isApiError } from "./client";
 import {
   fetchAccountLimits,
@@ -23,6 +25,15 @@ import {
   fetchStateChanges,
   fetchStrategyClasses,
   fetchWorkingOrders,
+  fetchAllTrials,
+  fetchDeployment,
+  fetchDeploymentOrders,
+  fetchDeploymentPerformance,
+  fetchDeployments,
+  fetchOptimisation,
+  fetchOptimisations,
+  fetchTrials,
+  type TrialQuery,
 } from "./endpoints";
 
 export const queryKeys = {
@@ -53,6 +64,21 @@ export const queryKeys = {
   backtests: ["backtests"] as const,
   backtestList: ["backtests", "list"] as const,
   backtest: (id: number) => ["backtests", "detail", id] as const,
+  /** Optimisations: the list, details and trials (refetched after a reconnect). */
+  optimisations: ["optimisations"] as const,
+  optimisationList: ["optimisations", "list"] as const,
+  optimisation: (id: number) => ["optimisations", "detail", id] as const,
+  /** Every trials query of one optimisation (pages of the table and the full set). */
+  trials: (id: number) => ["optimisations", "trials", id] as const,
+  trialPage: (id: number, q: TrialQuery) =>
+    ["optimisations", "trials", id, "page", q.ordering, q.page, q.window ?? "", q.phase ?? ""] as const,
+  allTrials: (id: number) => ["optimisations", "trials", id, "all"] as const,
+  /** Deployments: the list, details, performance and orders. */
+  deployments: ["deployments"] as const,
+  deploymentList: ["deployments", "list"] as const,
+  deployment: (id: number) => ["deployments", "detail", id] as const,
+  deploymentPerformance: (id: number) => ["deployments", "performance", id] as const,
+  deploymentOrders: (id: number) => ["deployments", "orders", id] as const,
 };
 
 export const READYZ_POLL_MS = 10_000;
@@ -309,5 +335,118 @@ export function useBacktest(id: number | null, { live }: ListOptions) {
     staleTime: 0,
     structuralSharing: (held, fetched) =>
       replaceEqualDeep(held, mergeBacktest(held as BacktestDetail | undefined, fetched as BacktestDetail)),
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Optimisations (progress through live/optimisationCache.ts)
+// ---------------------------------------------------------------------------
+
+export function useOptimisations({ live }: ListOptions) {
+  return useQuery({
+    queryKey: queryKeys.optimisationList,
+    queryFn: ({ signal }) => fetchOptimisations(signal),
+    refetchInterval: (query) =>
+      query.state.data?.some((row) => isActive(row.status)) ? activePoll(live) : listPoll(live),
+    refetchIntervalInBackground: false,
+    staleTime: 0,
+    structuralSharing: (held, fetched) =>
+      replaceEqualDeep(held, mergeOptimisationList(held as Optimisation[] | undefined, fetched as Optimisation[])),
+  });
+}
+
+export function useOptimisation(id: number | null, { live }: ListOptions) {
+  return useQuery({
+    queryKey: queryKeys.optimisation(id ?? 0),
+    queryFn: ({ signal }) => fetchOptimisation(id!, signal),
+    enabled: id !== null,
+    refetchInterval: (query) => (isActive(query.state.data?.status) ? activePoll(live) : false),
+    refetchIntervalInBackground: false,
+    staleTime: 0,
+    structuralSharing: (held, fetched) =>
+      replaceEqualDeep(held, mergeOptimisation(held as OptimisationDetail | undefined, fetched as OptimisationDetail)),
+  });
+}
+
+/** One page of the trials table; pushes refetch it while the search runs. */
+export function useTrialPage(id: number | null, q: TrialQuery, { active, live }: { active: boolean; live: boolean }) {
+  return useQuery({
+    queryKey: queryKeys.trialPage(id ?? 0, q),
+    queryFn: ({ signal }) => fetchTrials(id!, q, signal),
+    enabled: id !== null,
+    placeholderData: (previous) => previous,
+    refetchInterval: active ? activePoll(live) : false,
+    refetchIntervalInBackground: false,
+    staleTime: 0,
+  });
+}
+
+/** Every trial (heatmap, live windows). */
+export function useAllTrials(id: number | null, { active, live }: { active: boolean; live: boolean }) {
+  return useQuery({
+    queryKey: queryKeys.allTrials(id ?? 0),
+    queryFn: ({ signal }) => fetchAllTrials(id!, signal),
+    enabled: id !== null,
+    refetchInterval: active ? activePoll(live) : false,
+    refetchIntervalInBackground: false,
+    staleTime: 0,
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Deployments (kept current through live/deploymentCache.ts)
+// ---------------------------------------------------------------------------
+
+/** A deployment with an open position: its open P&L moves with prices. */
+export const DEPLOYMENT_PNL_POLL_MS = 5_000;
+
+export function useDeployments({ live }: ListOptions) {
+  return useQuery({
+    queryKey: queryKeys.deploymentList,
+    queryFn: ({ signal }) => fetchDeployments(signal),
+    refetchInterval: listPoll(live),
+    refetchIntervalInBackground: false,
+    staleTime: 0,
+    structuralSharing: (held, fetched) =>
+      replaceEqualDeep(held, mergeDeploymentList(held as Deployment[] | undefined, fetched as Deployment[])),
+  });
+}
+
+export function useDeployment(id: number | null, { live }: ListOptions) {
+  return useQuery({
+    queryKey: queryKeys.deployment(id ?? 0),
+    queryFn: ({ signal }) => fetchDeployment(id!, signal),
+    enabled: id !== null,
+    refetchInterval: listPoll(live),
+    refetchIntervalInBackground: false,
+    staleTime: 0,
+    structuralSharing: (held, fetched) =>
+      replaceEqualDeep(held, mergeDeployment(held as Deployment | undefined, fetched as Deployment)),
+  });
+}
+
+export function useDeploymentPerformance(id: number | null, { live }: ListOptions) {
+  return useQuery({
+    queryKey: queryKeys.deploymentPerformance(id ?? 0),
+    queryFn: ({ signal }) => fetchDeploymentPerformance(id!, signal),
+    enabled: id !== null,
+    // The open part is marked at the live quote: poll while a position is open.
+    refetchInterval: (query) => {
+      const position = Number(query.state.data?.position ?? 0);
+      return position !== 0 ? DEPLOYMENT_PNL_POLL_MS : listPoll(live);
+    },
+    refetchIntervalInBackground: false,
+    staleTime: 0,
+  });
+}
+
+export function useDeploymentOrders(id: number | null, { live }: ListOptions) {
+  return useQuery({
+    queryKey: queryKeys.deploymentOrders(id ?? 0),
+    queryFn: ({ signal }) => fetchDeploymentOrders(id!, signal),
+    enabled: id !== null,
+    refetchInterval: listPoll(live),
+    refetchIntervalInBackground: false,
+    staleTime: 0,
   });
 }

@@ -199,6 +199,8 @@ export interface Order {
   role?: string;
   parent?: number | null;
   source?: string;
+  /** "deployment:<id>" for a deployment's orders. */
+  source_ref?: string;
   status: OrderStatus;
   cancel_requested?: boolean;
   reject_code: string;
@@ -282,6 +284,8 @@ export interface OrderEvent {
   status: OrderStatus;
   reject_code: string;
   reject_reason: string;
+  source?: string;
+  source_ref?: string;
 }
 
 export interface FillEvent extends Omit<Fill, "broker_deal_id"> {
@@ -307,7 +311,7 @@ export interface AccountEvent extends Partial<Omit<TradingAccount, "id">> {
 
 /** Events this client does not read field by field (algo, reconciliation, risk, ...). */
 export interface OtherTradingEvent {
-  type: "algo" | "reconciliation" | "risk" | "backtest";
+  type: "algo" | "reconciliation" | "risk" | "backtest" | "optimisation" | "deployment";
   account?: number;
   [field: string]: unknown;
 }
@@ -656,4 +660,208 @@ export interface BacktestPushEvent {
   status: BacktestStatus;
   progress: number;
   metrics?: BacktestMetrics | null;
+}
+
+// ---------------------------------------------------------------------------
+// Optimisations (`/api/v1/strategies/optimisations/...`; progress pushed on
+// `/ws/trading/` as `optimisation`)
+// ---------------------------------------------------------------------------
+
+export type OptimisationMethod = "grid" | "random" | "optuna";
+export type OptimisationObjective =
+  | "sharpe"
+  | "sortino"
+  | "calmar"
+  | "total_return"
+  | "annual_return"
+  | "profit_factor"
+  | "expectancy"
+  | "net_profit";
+export type WalkForwardMode = "rolling" | "anchored";
+
+/** One searched parameter: the values to try, or a range (a grid needs the step). */
+export type SpaceSpec = { values: (number | string | boolean)[] } | { min: number | string; max: number | string; step?: number | string | null };
+
+export interface WalkForward {
+  mode: WalkForwardMode;
+  in_sample_days: number | string;
+  out_of_sample_days: number | string;
+}
+
+/** The body of `POST /api/v1/strategies/optimisations/`: a backtest request plus the search. */
+export interface OptimisationRequest extends BacktestRequest {
+  space: Record<string, SpaceSpec>;
+  method: OptimisationMethod;
+  trials?: number | string;
+  objective: OptimisationObjective;
+  min_trades: number | string;
+  walk_forward: WalkForward | null;
+  seed?: number | string;
+  parallel?: number | string;
+}
+
+export interface Optimisation {
+  id: number;
+  strategy: string;
+  /** Fixed parameters. */
+  params: Record<string, unknown>;
+  /** As stored: `{values}` or `{min, max, step, kind}`. */
+  space: Record<string, { values?: unknown[]; min?: number; max?: number; step?: number | null; kind?: string }>;
+  method: OptimisationMethod;
+  trials_wanted: number;
+  objective: OptimisationObjective;
+  min_trades: number;
+  seed: number;
+  symbols: string[];
+  timeframe: string;
+  start: string;
+  end: string;
+  settings: BacktestSettings & { path?: BacktestPath; parallel?: number };
+  walk_forward: { mode: WalkForwardMode; in_sample_days: number; out_of_sample_days: number } | null;
+  status: BacktestStatus;
+  progress: number;
+  cancel_requested: boolean;
+  error: string;
+  best_params: Record<string, unknown> | null;
+  best_value: number | null;
+  created_at: string;
+  finished_at: string | null;
+  trials_done?: number;
+}
+
+export interface OptimisationWindow {
+  window: number;
+  /** [start, end] ISO. */
+  in_sample: [string, string];
+  out_of_sample?: [string, string];
+  trials: number;
+  valid_trials: number;
+  best_params: Record<string, unknown> | null;
+  in_sample_value: number | null;
+  in_sample_metrics: BacktestMetrics | null;
+  out_of_sample_metrics?: BacktestMetrics | null;
+  out_of_sample_value?: number | null;
+  /** OOS / IS value; null when the in-sample value is not positive. */
+  degradation?: number | null;
+}
+
+export interface OptimisationResult {
+  objective?: OptimisationObjective;
+  windows?: OptimisationWindow[];
+  /** Epoch ms and equity. */
+  stitched_equity?: { time: number[]; equity: number[] };
+  out_of_sample_return?: number | null;
+  mean_in_sample_value?: number | null;
+  mean_out_of_sample_value?: number | null;
+  degradation?: number | null;
+  degradation_difference?: number | null;
+}
+
+export interface OptimisationDetail extends Optimisation {
+  result: OptimisationResult | Record<string, never>;
+}
+
+export type TrialStatus = "queued" | "done" | "invalid" | "failed";
+export type TrialPhase = "is" | "oos";
+
+export interface Trial {
+  id: number;
+  window: number;
+  phase: TrialPhase;
+  number: number;
+  params: Record<string, unknown>;
+  status: TrialStatus;
+  value: number | null;
+  metrics: BacktestMetrics;
+  error: string;
+  worker: string;
+  seconds: number | null;
+  finished_at?: string | null;
+}
+
+export interface OptimisationPushEvent {
+  type: "optimisation";
+  id: number;
+  status: BacktestStatus;
+  progress: number;
+  trials_done?: number;
+  best_value?: number | null;
+}
+
+// ---------------------------------------------------------------------------
+// Deployments (`/api/v1/strategies/deployments/...`; pushed as `deployment`)
+// ---------------------------------------------------------------------------
+
+export type DeploymentStatus = "running" | "paused" | "stopped" | "finished" | "failed";
+export type DeploymentMode = "live" | "replay";
+
+export interface Deployment {
+  id: number;
+  name: string;
+  strategy: string;
+  params: Record<string, unknown>;
+  account: number;
+  account_name: string;
+  broker: string;
+  symbol: string;
+  timeframe: string;
+  source_name: string | null;
+  sizing: { mode: SizingMode; value: number };
+  mode: DeploymentMode;
+  replay_start: string | null;
+  replay_end: string | null;
+  status: DeploymentStatus;
+  bars_seen: number;
+  last_bar_at: string | null;
+  /** 0..1 (replays). */
+  progress: number;
+  error: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DeploymentRequest {
+  name?: string;
+  strategy: string;
+  params: Record<string, number | boolean | string>;
+  account: number | null;
+  symbol: string;
+  timeframe: string;
+  source?: string;
+  sizing: { mode: SizingMode; value: number | string };
+  mode: DeploymentMode;
+  start?: string;
+  end?: string;
+}
+
+/** Money as decimal strings in the account's currency. */
+export interface DeploymentPerformance {
+  fills: number;
+  /** Signed lots. */
+  position: string;
+  average_price: string | null;
+  realized_pnl: string;
+  commission: string;
+  swap: string;
+  unrealized_pnl: string | null;
+  net_pnl: string;
+  trades: {
+    side: string;
+    lots: string;
+    entry_time: string | null;
+    entry_price: string;
+    exit_time: string;
+    exit_price: string;
+    net_pnl: string;
+  }[];
+}
+
+export interface DeploymentPushEvent {
+  type: "deployment";
+  id: number;
+  status: DeploymentStatus;
+  bars_seen: number;
+  progress: number;
+  orders?: number[];
+  error?: string;
 }
