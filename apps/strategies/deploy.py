@@ -18,7 +18,6 @@ compared with a backtest of the same bars.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime
 from decimal import Decimal
 
@@ -144,6 +143,7 @@ def set_status(
             Deployment.Status.RUNNING,
             Deployment.Status.PAUSED,
             Deployment.Status.FAILED,
+            Deployment.Status.FINISHED,  # a replay's end: stop to close what it holds
         ),
     }
     if status not in allowed:
@@ -171,7 +171,10 @@ def set_status(
                     instrument=row.instrument, closed_at__isnull=True
                 ).exclude(quantity=0):
                     trading.position_close(
-                        position=position, user=user, source=Order.Source.STRATEGY
+                        position=position,
+                        user=user,
+                        source=Order.Source.STRATEGY,
+                        source_ref=row.ref,
                     )
         _publish(row)
     return row
@@ -305,9 +308,10 @@ def _replay_source(deployment: Deployment) -> DataSource:
     return source
 
 
-def _submit_at(quote: Quote):
+def _submit_at(quote: Quote, time_us: int):
     """Run a new order on the paper broker against ``quote`` (the replay's
-    price), under its row lock as the execution task does."""
+    price at ``time_us``, the bar's open), under its row lock as the
+    execution task does."""
     from apps.trading.brokers import paper
     from apps.trading.matching import Quote as PaperQuote
 
@@ -318,7 +322,7 @@ def _submit_at(quote: Quote):
             .get(pk=order.pk)
         )
         if locked.status == Order.Status.NEW:
-            paper.submit(locked, PaperQuote(time.time_ns() // 1000, quote.bid, quote.ask))
+            paper.submit(locked, PaperQuote(time_us, quote.bid, quote.ask))
 
     return submit
 
@@ -390,7 +394,7 @@ def replay(deployment_id: int) -> str:
             open_quote = Quote(money(o), money(o + spread[j]))
             executor = Executor(dep, {symbol: open_quote})
             executor.intents = pending
-            executor.place(bar_us=t_us, quote=open_quote, submit=_submit_at(open_quote))
+            executor.place(bar_us=t_us, quote=open_quote, submit=_submit_at(open_quote, t_us))
             times, bid, ask = _bar_ticks(o, h, lo, c, spread[j], t_us, bar_len)
             if (
                 paper.has_working(dep.instrument_id)

@@ -245,3 +245,12 @@ class Deployment(models.Model):
     def ref(self) -> str:
         """``source_ref`` of its orders."""
         return f"deployment:{self.pk}"
+
+
+# Module-level names of the choice sets (drf-spectacular's ENUM_NAME_OVERRIDES).
+BacktestStatus = Backtest.Status
+OptimisationMethod = Optimisation.Method
+TrialStatus = Trial.Status
+TrialPhase = Trial.Phase
+DeploymentStatus = Deployment.Status
+DeploymentMode = Deployment.Mode

@@ -641,7 +641,9 @@ def _fill_book(
     return fill
 
 
-def position_close(*, position: Position, user=None, source: str = Order.Source.API) -> Order:
+def position_close(
+    *, position: Position, user=None, source: str = Order.Source.API, source_ref: str = ""
+) -> Order:
     """Close a position with an opposite market order for its whole size."""
     position = Position.objects.select_related("account", "instrument").get(pk=position.pk)
     if position.closed_at is not None or position.quantity == 0:
@@ -654,6 +656,7 @@ def position_close(*, position: Position, user=None, source: str = Order.Source.
         quantity=abs(position.quantity),
         client_order_id=f"close-{position.ticket.hex[:20]}-{position.updated_at:%H%M%S%f}",
         source=source,
+        source_ref=source_ref,
         user=user,
         position=position,
     )

@@ -62,10 +62,38 @@ def test_a_replay_through_the_live_path_fills_like_the_backtest(trader):
     ]
     assert len(paper) > 20
     assert paper == backtest
+    # Stamped with the replayed bars' times, as the backtest's fills are.
+    from apps.marketdata.calendar import us_to_datetime
+
+    bar_times = [
+        us_to_datetime(int(result.time_us[j]))
+        for _, j, _, _, reason in result.fills
+        if reason != "end_of_data"
+    ]
+    assert [f.time for f in Fill.objects.filter(account=account).order_by("id")] == bar_times
     orders = Order.objects.filter(source_ref=dep.ref)
     assert orders.count() == len(paper) and {o.source for o in orders} == {"strategy"}
     perf = selectors.deployment_performance(dep)
     assert perf["fills"] == len(paper) and len(perf["trades"]) == len(paper) - 1
+    assert perf["trades"][0]["entry_time"] < perf["trades"][0]["exit_time"]
+    # Stopping with close_positions closes the position as the deployment's order.
+    from apps.marketdata import live
+
+    last = Fill.objects.filter(account=account).order_by("id").last()
+    live.quote_store(
+        {
+            "symbol": "EURUSD",
+            "bid": f"{last.price}",
+            "ask": f"{last.price}",
+            "time": "-",
+            "ts": 0,
+            "source": "test",
+            "simulated": True,
+        }
+    )
+    deploy.set_status(deployment=dep, status="stopped", close_positions=True)
+    closing = Order.objects.filter(source_ref=dep.ref).order_by("-id").first()
+    assert closing.role == "close" and closing.source == "strategy"
 
 
 def test_live_bars_feed_the_runner_and_place_each_order_once(trader, monkeypatch):

@@ -95,15 +95,14 @@ def book(
 
 def submit(order: Order, quote: matching.Quote | None = None) -> None:
     """Accept a new order and execute what the current quote allows (or
-    ``quote``: a replay's price at that moment). The caller (the execution
-    task) holds the order's row lock."""
+    ``quote``: a replay's price, and its time, at that moment). The caller
+    (the execution task) holds the order's row lock."""
     services.order_transition(
         order=order, to_status=Order.Status.ACCEPTED, actor="broker:paper", locked=True
     )
     paper = to_paper(order)
-    result = engine_for(order.account, order).submit(
-        paper, quote or current_quote(order), _time.time_ns() // 1000
-    )
+    now_us = quote.time_us if quote is not None else _time.time_ns() // 1000
+    result = engine_for(order.account, order).submit(paper, quote or current_quote(order), now_us)
     book(order, paper, result, locked=True)
     if not paper.terminal:
         mark_working(order.instrument_id)

@@ -61,6 +61,12 @@ SPECTACULAR_SETTINGS = {
         "ImportStatusEnum": "apps.marketdata.models.IngestionStatus",
         "OrderSourceEnum": "apps.trading.models.OrderSource",
         "PlaceOrderSourceEnum": "apps.trading.api.serializers.PLACE_SOURCES",
+        "BacktestStatusEnum": "apps.strategies.models.BacktestStatus",
+        "OptimisationMethodEnum": "apps.strategies.models.OptimisationMethod",
+        "TrialStatusEnum": "apps.strategies.models.TrialStatus",
+        "TrialPhaseEnum": "apps.strategies.models.TrialPhase",
+        "DeploymentStatusEnum": "apps.strategies.models.DeploymentStatus",
+        "DeploymentModeEnum": "apps.strategies.models.DeploymentMode",
     },
     # Swagger UI assets are served by us (whitenoise), not from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
