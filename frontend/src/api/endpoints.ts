@@ -5,6 +5,7 @@ import type {
   AccountRiskStatus,
   AmendOrderRequest,
   Backtest,
+  BarSeries,
   BacktestDetail,
   BacktestRequest,
   DataSource,
@@ -12,6 +13,8 @@ import type {
   DeploymentPerformance,
   DeploymentRequest,
   Fill,
+  ImportRequest,
+  ImportRun,
   Instrument,
   KillSwitchRequest,
   KillSwitchResult,
@@ -29,6 +32,7 @@ import type {
   Position,
   Quote,
   ReadyzResponse,
+  RejectedRow,
   RiskEvent,
   SetStateRequest,
   StateChange,
@@ -94,6 +98,114 @@ export function fetchDataSources(signal?: AbortSignal): Promise<Paginated<DataSo
   return api.get<Paginated<DataSource>>("marketdata/sources/", { query: { page_size: 100 }, signal });
 }
 
+/** Start a data source's runner (operators): 202 with the source. */
+export function startDataSource(name: string): Promise<DataSource> {
+  return api.post<DataSource>(`marketdata/sources/${encodeURIComponent(name)}/start/`);
+}
+
+/** Stop a data source's runner (operators): 202 with the source. */
+export function stopDataSource(name: string): Promise<DataSource> {
+  return api.post<DataSource>(`marketdata/sources/${encodeURIComponent(name)}/stop/`);
+}
+
+/** How many bars the chart loads (the latest). */
+export const CHART_BARS = 500;
+
+/** The latest `limit` bars of a symbol and timeframe from the source with the latest data. */
+export function fetchBars(symbol: string, timeframe: string, signal?: AbortSignal, limit = CHART_BARS): Promise<BarSeries> {
+  return api.get<BarSeries>("marketdata/bars/", { query: { symbol, timeframe, limit }, signal });
+}
+
+/** How many past imports the data page lists. */
+export const IMPORT_LIST_PAGE_SIZE = 50;
+/** Rejected rows a page of their table. */
+export const REJECTED_PAGE_SIZE = 50;
+/** Rejected rows fetched at once to count them by reason (the server's maximum page). */
+const REJECTED_SUMMARY_PAGE = 500;
+
+/** Known reason codes of rejected rows (parsers and validation), asked one by one when there are many rows. */
+export const REJECT_REASONS = [
+  "parse_error",
+  "empty_line",
+  "bad_timestamp",
+  "bad_number",
+  "missing_value",
+  "non_positive_price",
+  "inconsistent_ohlc",
+  "crossed_quote",
+  "spread_too_wide",
+  "future_timestamp",
+  "outside_session",
+  "spike",
+] as const;
+
+/** Your latest imports (an operator's: everyone's), newest first. */
+export async function fetchImports(signal?: AbortSignal): Promise<ImportRun[]> {
+  const page = await api.get<Paginated<ImportRun>>("marketdata/imports/", {
+    query: { page_size: IMPORT_LIST_PAGE_SIZE },
+    signal,
+  });
+  return page.results;
+}
+
+export function fetchImport(id: number, signal?: AbortSignal): Promise<ImportRun> {
+  return api.get<ImportRun>(`marketdata/imports/${id}/`, { signal });
+}
+
+/** Upload a history file: 202 with the queued run; 400 with field errors (`file`, `symbol`, `tz`...). */
+export function createImport(body: ImportRequest): Promise<ImportRun> {
+  const form = new FormData();
+  form.append("file", body.file);
+  form.append("symbol", body.symbol);
+  if (body.timeframe) form.append("timeframe", body.timeframe);
+  if (body.format) form.append("format", body.format);
+  if (body.tz) form.append("tz", body.tz);
+  return api.post<ImportRun>("marketdata/imports/", form);
+}
+
+/** One page of an import's rejected rows (by line), optionally of one reason. */
+export function fetchRejectedRows(
+  id: number,
+  page: number,
+  reason: string | null,
+  signal?: AbortSignal,
+): Promise<Paginated<RejectedRow>> {
+  return api.get<Paginated<RejectedRow>>(`marketdata/imports/${id}/rejected/`, {
+    query: { page, page_size: REJECTED_PAGE_SIZE, ...(reason ? { reason } : {}) },
+    signal,
+  });
+}
+
+/**
+ * Rejected rows counted by reason. The API has no per-reason counts: up to
+ * one full page is counted directly; beyond that each reason seen or known
+ * is asked for its count.
+ */
+export async function fetchRejectedSummary(id: number, signal?: AbortSignal): Promise<Record<string, number>> {
+  const first = await api.get<Paginated<RejectedRow>>(`marketdata/imports/${id}/rejected/`, {
+    query: { page_size: REJECTED_SUMMARY_PAGE },
+    signal,
+  });
+  const counts: Record<string, number> = {};
+  for (const row of first.results) counts[row.reason] = (counts[row.reason] ?? 0) + 1;
+  if (!first.next) return counts;
+  const reasons = [...new Set([...Object.keys(counts), ...REJECT_REASONS])];
+  const pages = await Promise.all(
+    reasons.map((reason) =>
+      api.get<Paginated<RejectedRow>>(`marketdata/imports/${id}/rejected/`, {
+        query: { page_size: 1, reason },
+        signal,
+      }),
+    ),
+  );
+  const exact: Record<string, number> = {};
+  reasons.forEach((reason, i) => {
+    const count = pages[i]!.count;
+    if (count > 0) exact[reason] = count;
+  });
+  return exact;
+}
+
 // ---------------------------------------------------------------------------
 // Trading
 // ---------------------------------------------------------------------------
@@ -140,6 +252,22 @@ export async function fetchFills(account: number, signal?: AbortSignal): Promise
     signal,
   });
   return page.results;
+}
+
+/**
+ * The fills of `symbol` in the given accounts (the signed-in user's own),
+ * newest first: the latest page of each account.
+ */
+export async function fetchSymbolFills(accounts: readonly number[], symbol: string, signal?: AbortSignal): Promise<Fill[]> {
+  const pages = await Promise.all(
+    accounts.map((account) =>
+      api.get<Paginated<Fill>>("trading/fills/", {
+        query: { account, instrument__symbol: symbol, page_size: 500 },
+        signal,
+      }),
+    ),
+  );
+  return pages.flatMap((page) => page.results);
 }
 
 /** Open positions with the server's unrealised P&L. */

@@ -3,15 +3,22 @@ import { QueryClient, replaceEqualDeep, useQuery } from "@tanstack/react-query";
 import { isActive, mergeBacktest, mergeBacktestList } from "../backtests/status";
 import { mergeDeployment, mergeDeploymentList } from "../deployments/status";
 import { mergeOptimisation, mergeOptimisationList } from "../optimisations/status";
-import type { Backtest, BacktestDetail, Deployment, Optimisation, OptimisationDetail } from "./types";
+import { isImportActive, mergeImportList, mergeImportRun } from "../data/imports";
+import type { Backtest, BacktestDetail, Deployment, ImportRun, Optimisation, OptimisationDetail } from "./types";
 import { isApiError } from "./client";
 import {
   fetchAccountLimits,
   fetchAccounts,
   fetchBacktest,
   fetchBacktests,
+  fetchBars,
   fetchDataSources,
   fetchFills,
+  fetchImport,
+  fetchImports,
+  fetchRejectedRows,
+  fetchRejectedSummary,
+  fetchSymbolFills,
   fetchInstruments,
   fetchMe,
   fetchOrderHistory,
@@ -42,6 +49,17 @@ export const queryKeys = {
   instruments: ["marketdata", "instruments"] as const,
   quotes: (symbols: readonly string[]) => ["marketdata", "quotes", symbols.join(",")] as const,
   sources: ["marketdata", "sources"] as const,
+  bars: (symbol: string, timeframe: string) => ["marketdata", "bars", symbol, timeframe] as const,
+  /** Imports: the list, details, rejected rows and their summary. */
+  imports: ["marketdata", "imports"] as const,
+  importList: ["marketdata", "imports", "list"] as const,
+  importRun: (id: number) => ["marketdata", "imports", "detail", id] as const,
+  rejectedRows: (id: number, page: number, reason: string | null) =>
+    ["marketdata", "imports", "rejected", id, page, reason ?? ""] as const,
+  rejectedSummary: (id: number) => ["marketdata", "imports", "rejected-summary", id] as const,
+  /** The chart's fills: one symbol in the user's own accounts. */
+  chartFills: (symbol: string, accounts: readonly number[]) =>
+    ["trading", "chart-fills", symbol, accounts.join(",")] as const,
   /** Everything of the trading desk (invalidate this after a reconnect). */
   trading: ["trading"] as const,
   accounts: ["trading", "accounts"] as const,
@@ -448,5 +466,85 @@ export function useDeploymentOrders(id: number | null, { live }: ListOptions) {
     refetchInterval: listPoll(live),
     refetchIntervalInBackground: false,
     staleTime: 0,
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Chart and data pages
+// ---------------------------------------------------------------------------
+
+/** While an import runs: poll this often when /ws/prices/ is down (pushes carry the progress otherwise)... */
+export const IMPORT_ACTIVE_POLL_MS = 2_000;
+/** ... and this often as a safety net while it is up. */
+export const IMPORT_ACTIVE_POLL_LIVE_MS = 10_000;
+
+/** Bars for the chart; the live bar comes from /ws/prices/, so no background refetch. */
+export function useBars(symbol: string | null, timeframe: string) {
+  return useQuery({
+    queryKey: queryKeys.bars(symbol ?? "", timeframe),
+    queryFn: ({ signal }) => fetchBars(symbol!, timeframe, signal),
+    enabled: !!symbol,
+    staleTime: Infinity,
+    gcTime: 60_000,
+  });
+}
+
+/** Fills of `symbol` in the user's own accounts (kept current by /ws/trading/ fill events). */
+export function useSymbolFills(symbol: string | null, accounts: readonly number[], { live }: ListOptions) {
+  return useQuery({
+    queryKey: queryKeys.chartFills(symbol ?? "", accounts),
+    queryFn: ({ signal }) => fetchSymbolFills(accounts, symbol!, signal),
+    enabled: !!symbol && accounts.length > 0,
+    refetchInterval: listPoll(live),
+    refetchIntervalInBackground: false,
+    staleTime: 0,
+  });
+}
+
+const importPoll = (live: boolean) => (live ? IMPORT_ACTIVE_POLL_LIVE_MS : IMPORT_ACTIVE_POLL_MS);
+
+export function useImports({ live }: ListOptions) {
+  return useQuery({
+    queryKey: queryKeys.importList,
+    queryFn: ({ signal }) => fetchImports(signal),
+    refetchInterval: (query) =>
+      query.state.data?.some((row) => isImportActive(row.status)) ? importPoll(live) : listPoll(live),
+    refetchIntervalInBackground: false,
+    staleTime: 0,
+    structuralSharing: (held, fetched) =>
+      replaceEqualDeep(held, mergeImportList(held as ImportRun[] | undefined, fetched as ImportRun[])),
+  });
+}
+
+export function useImport(id: number | null, { live }: ListOptions) {
+  return useQuery({
+    queryKey: queryKeys.importRun(id ?? 0),
+    queryFn: ({ signal }) => fetchImport(id!, signal),
+    enabled: id !== null,
+    refetchInterval: (query) => (isImportActive(query.state.data?.status) ? importPoll(live) : false),
+    refetchIntervalInBackground: false,
+    staleTime: 0,
+    structuralSharing: (held, fetched) =>
+      replaceEqualDeep(held, mergeImportRun(held as ImportRun | undefined, fetched as ImportRun)),
+  });
+}
+
+/** A page of rejected rows; only asked once the import finished (rows are written as it goes). */
+export function useRejectedRows(id: number | null, page: number, reason: string | null, enabled: boolean) {
+  return useQuery({
+    queryKey: queryKeys.rejectedRows(id ?? 0, page, reason),
+    queryFn: ({ signal }) => fetchRejectedRows(id!, page, reason, signal),
+    enabled: id !== null && enabled,
+    placeholderData: (previous) => previous,
+    staleTime: 60_000,
+  });
+}
+
+export function useRejectedSummary(id: number | null, enabled: boolean) {
+  return useQuery({
+    queryKey: queryKeys.rejectedSummary(id ?? 0),
+    queryFn: ({ signal }) => fetchRejectedSummary(id!, signal),
+    enabled: id !== null && enabled,
+    staleTime: 60_000,
   });
 }

@@ -141,6 +141,111 @@ export interface DataSource {
   [field: string]: unknown;
 }
 
+/** One stored bar (bid OHLC, decimal strings with the instrument's digits). */
+export interface ApiBar {
+  /** ISO-8601 open time (UTC). */
+  time: string;
+  open: string;
+  high: string;
+  low: string;
+  close: string;
+  /** Tick volume. */
+  volume: number;
+  spread: string | null;
+}
+
+/** `GET /api/v1/marketdata/bars/` (rows format). */
+export interface BarSeries {
+  symbol: string;
+  timeframe: string;
+  /** The data source read (the one with the latest data unless asked); null: no data at all. */
+  source: string | null;
+  simulated: boolean | null;
+  digits: number;
+  count: number;
+  next: string | null;
+  bars: ApiBar[];
+}
+
+/** A bar pushed on `/ws/prices/` (and in a subscription's snapshot): the open bar moving, or closing. */
+export interface LiveBar {
+  type: "bar";
+  symbol: string;
+  source?: string;
+  simulated?: boolean;
+  timeframe: string;
+  /** ISO-8601 open time. */
+  time: string;
+  /** Open time, epoch milliseconds. */
+  ts: number;
+  open: string;
+  high: string;
+  low: string;
+  close: string;
+  spread?: string | null;
+  volume?: number;
+  closed: boolean;
+}
+
+export type ImportStatus = "queued" | "running" | "completed" | "failed" | "stopped";
+
+/** A history file import (`/api/v1/marketdata/imports/`). */
+export interface ImportRun {
+  id: number;
+  status: ImportStatus;
+  /** 0..1 */
+  progress: number;
+  symbol: string | null;
+  file_name: string;
+  file_size: number;
+  format: string;
+  /** "tick" or "bar" (empty until detected). */
+  data_kind: string;
+  timeframe: string;
+  tz: string;
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  first_time: string | null;
+  last_time: string | null;
+  error: string;
+  created_by: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  rejected_rows_url?: string;
+}
+
+/** `{"type": "import"}` progress on `/ws/prices/` after `{"action": "watch_import"}`. */
+export interface ImportProgress {
+  type: "import";
+  id: number;
+  status: ImportStatus;
+  progress: number;
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  error: string;
+}
+
+export interface RejectedRow {
+  id: number;
+  line: number | null;
+  time: string | null;
+  reason: string;
+  message: string;
+  raw: string;
+}
+
+/** Body of `POST /api/v1/marketdata/imports/` (multipart). */
+export interface ImportRequest {
+  file: File;
+  symbol: string;
+  timeframe?: string;
+  format?: string;
+  tz?: string;
+}
+
 // ---------------------------------------------------------------------------
 // Trading (`/api/v1/trading/...`, `/ws/trading/`)
 // ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@
  * Pure TS: no React. `usePricesConnection()` in ./usePricesConnection.ts
  * adapts the status to components.
  */
-import type { Quote, PriceTick } from "../api/types";
+import type { ImportProgress, LiveBar, Quote, PriceTick } from "../api/types";
 import {
   LiveSocket,
   socketUrl,
@@ -49,6 +49,27 @@ export interface SubscribeOptions {
 
 export type PricesSocketOptions = LiveSocketOptions;
 
+export interface BarSubscribeOptions {
+  /** `{"type": "error"}` messages from the server. */
+  onError?: (error: PriceSocketError) => void;
+}
+
+interface BarListener {
+  key: string;
+  symbol: string;
+  timeframe: string;
+  onBar: (bar: LiveBar) => void;
+  onError?: (error: PriceSocketError) => void;
+}
+
+interface ImportListener {
+  id: number;
+  onProgress: (message: ImportProgress) => void;
+  onError?: (error: PriceSocketError) => void;
+}
+
+const barKey = (symbol: string, timeframe: string) => `${symbol}|${timeframe}`;
+
 /** The server rejects subscriptions with more symbols than this. */
 export const MAX_SYMBOLS_PER_SUBSCRIBE = 50;
 
@@ -79,6 +100,12 @@ export class PricesSocket extends LiveSocket {
   private readonly lastQuotes = new Map<string, Quote>();
   /** Symbols subscribed on the current socket. */
   private serverSymbols = new Set<string>();
+  private readonly barListeners = new Set<BarListener>();
+  /** "SYMBOL|TF" bar subscriptions on the current socket. */
+  private serverBars = new Set<string>();
+  private readonly importListeners = new Set<ImportListener>();
+  /** Imports watched on the current socket. */
+  private serverImports = new Set<number>();
 
   constructor(options: PricesSocketOptions = {}) {
     super("price", "prices", { url: defaultPricesUrl, ...options });
@@ -114,13 +141,70 @@ export class PricesSocket extends LiveSocket {
       active = false;
       this.listeners.delete(listener);
       if (this.welcomed) {
-        const wanted = new Set(this.wantedSymbols());
+        const wanted = this.serverWanted();
         const stale = [...this.serverSymbols].filter((s) => !wanted.has(s));
         if (stale.length) {
           for (const s of stale) this.serverSymbols.delete(s);
           this.send({ action: "unsubscribe", symbols: stale });
         }
       }
+      this.listenerRemoved();
+    };
+  }
+
+  /**
+   * Receive the live bars of one symbol and timeframe: the open bar as it
+   * moves (`closed: false`), then its final state (`closed: true`), then the
+   * next bar. The subscription's snapshot (after every (re)connect) carries
+   * the open bar too. Returns a function that ends this subscription.
+   */
+  subscribeBars(
+    symbol: string,
+    timeframe: string,
+    onBar: (bar: LiveBar) => void,
+    options: BarSubscribeOptions = {},
+  ): () => void {
+    const sym = symbol.trim().toUpperCase();
+    const listener: BarListener = { key: barKey(sym, timeframe), symbol: sym, timeframe, onBar, ...options };
+    this.barListeners.add(listener);
+    if (this.welcomed) this.sendBarSubscribe([listener.key]);
+    this.listenerAdded();
+
+    let active = true;
+    return () => {
+      if (!active) return;
+      active = false;
+      this.barListeners.delete(listener);
+      if (this.welcomed && this.serverBars.has(listener.key) && !this.wantedBarKeys().has(listener.key)) {
+        // The server drops a symbol's timeframes only with the symbol: resubscribe what is still wanted.
+        this.send({ action: "unsubscribe", symbols: [sym] });
+        this.serverSymbols.delete(sym);
+        for (const key of [...this.serverBars]) if (key.startsWith(`${sym}|`)) this.serverBars.delete(key);
+        if (this.wantedSymbols().includes(sym)) this.sendSubscribe([sym]);
+        this.sendBarSubscribe([...this.wantedBarKeys()].filter((key) => key.startsWith(`${sym}|`)));
+      }
+      this.listenerRemoved();
+    };
+  }
+
+  /**
+   * Follow an import's progress (`{"type": "import"}` messages, the current
+   * state first). Re-sent after every reconnect. Returns a function that ends it.
+   */
+  watchImport(
+    id: number,
+    onProgress: (message: ImportProgress) => void,
+    options: { onError?: (error: PriceSocketError) => void } = {},
+  ): () => void {
+    const listener: ImportListener = { id, onProgress, ...options };
+    this.importListeners.add(listener);
+    if (this.welcomed) this.sendWatchImport(id);
+    this.listenerAdded();
+    let active = true;
+    return () => {
+      if (!active) return;
+      active = false;
+      this.importListeners.delete(listener);
       this.listenerRemoved();
     };
   }
@@ -133,6 +217,8 @@ export class PricesSocket extends LiveSocket {
   override dispose(): void {
     super.dispose();
     this.listeners.clear();
+    this.barListeners.clear();
+    this.importListeners.clear();
     this.lastQuotes.clear();
   }
 
@@ -141,31 +227,44 @@ export class PricesSocket extends LiveSocket {
   // -------------------------------------------------------------------------
 
   protected listenerCount(): number {
-    return this.listeners.size;
+    return this.listeners.size + this.barListeners.size + this.importListeners.size;
   }
 
   protected override onDetach(): void {
     this.serverSymbols = new Set();
+    this.serverBars = new Set();
+    this.serverImports = new Set();
   }
 
   protected onWelcome(): void {
     this.sendSubscribe(this.wantedSymbols());
+    this.sendBarSubscribe([...this.wantedBarKeys()]);
+    for (const id of new Set([...this.importListeners].map((l) => l.id))) this.sendWatchImport(id);
   }
 
   protected override onServerError(error: PriceSocketError): void {
     for (const listener of [...this.listeners]) listener.onError?.(error);
+    for (const listener of [...this.barListeners]) listener.onError?.(error);
+    for (const listener of [...this.importListeners]) listener.onError?.(error);
   }
 
   protected onServerMessage(message: ServerMessage): void {
     switch (message.type) {
       case "snapshot":
         this.onSnapshot(Array.isArray(message.quotes) ? (message.quotes as Quote[]) : []);
+        if (Array.isArray(message.bars)) for (const bar of message.bars as LiveBar[]) this.onBar(bar);
         break;
       case "tick":
         this.onTick(message as unknown as PriceTick);
         break;
+      case "bar":
+        this.onBar(message as unknown as LiveBar);
+        break;
+      case "import":
+        this.onImport(message as unknown as ImportProgress);
+        break;
       default:
-        // heartbeat, pong, unsubscribed, bar: nothing to do beyond re-arming the idle timer.
+        // heartbeat, pong, unsubscribed: nothing to do beyond re-arming the idle timer.
         break;
     }
   }
@@ -188,6 +287,52 @@ export class PricesSocket extends LiveSocket {
     for (const listener of [...this.listeners]) {
       if (listener.symbols.has(symbol)) listener.onTick(tick);
     }
+  }
+
+  private onBar(bar: LiveBar): void {
+    if (!bar || typeof bar.symbol !== "string" || typeof bar.timeframe !== "string") return;
+    const key = barKey(bar.symbol, bar.timeframe);
+    for (const listener of [...this.barListeners]) {
+      if (listener.key === key) listener.onBar({ ...bar, type: "bar" });
+    }
+  }
+
+  private onImport(message: ImportProgress): void {
+    for (const listener of [...this.importListeners]) {
+      if (listener.id === message.id) listener.onProgress(message);
+    }
+  }
+
+  /** Symbols the server must send: ticks wanted, or bars of theirs. */
+  private serverWanted(): Set<string> {
+    const all = new Set(this.wantedSymbols());
+    for (const listener of this.barListeners) all.add(listener.symbol);
+    return all;
+  }
+
+  private wantedBarKeys(): Set<string> {
+    return new Set([...this.barListeners].map((l) => l.key));
+  }
+
+  /** Subscribe the bar keys not yet on the server: one message per symbol with its new timeframes. */
+  private sendBarSubscribe(keys: string[]): void {
+    const bySymbol = new Map<string, string[]>();
+    for (const key of keys) {
+      if (this.serverBars.has(key)) continue;
+      const [symbol, timeframe] = key.split("|") as [string, string];
+      bySymbol.set(symbol, [...(bySymbol.get(symbol) ?? []), timeframe]);
+    }
+    for (const [symbol, timeframes] of bySymbol) {
+      for (const tf of timeframes) this.serverBars.add(barKey(symbol, tf));
+      this.serverSymbols.add(symbol);
+      this.send({ action: "subscribe", symbols: [symbol], timeframes });
+    }
+  }
+
+  private sendWatchImport(id: number): void {
+    if (this.serverImports.has(id)) return;
+    this.serverImports.add(id);
+    this.send({ action: "watch_import", id });
   }
 
   private sendSubscribe(symbols: string[]): void {
