@@ -52,7 +52,9 @@ describe("routing and shell", () => {
     expect(within(card).getByTestId("status-queue-default").textContent).toContain("1 worker");
 
     // Sections to come are rendered but disabled.
-    expect(screen.getByTestId("nav-chart").getAttribute("aria-disabled")).toBe("true");
+    expect(screen.getByTestId("nav-models").getAttribute("aria-disabled")).toBe("true");
+    expect(screen.getByTestId("nav-chart").getAttribute("href")).toBe("/chart");
+    expect(screen.getByTestId("nav-data").getAttribute("href")).toBe("/data");
     expect(screen.getByTestId("nav-trading").getAttribute("href")).toBe("/trade");
     expect(screen.getByTestId("nav-overview").getAttribute("href")).toBe("/");
   });

@@ -16,6 +16,8 @@ import { TradePage } from "./pages/TradePage";
 // Loaded on first visit: they keep the first page's bundle small.
 const OptimisationsPage = lazy(() => import("./pages/OptimisationsPage").then((m) => ({ default: m.OptimisationsPage })));
 const DeploymentsPage = lazy(() => import("./pages/DeploymentsPage").then((m) => ({ default: m.DeploymentsPage })));
+const ChartPage = lazy(() => import("./pages/ChartPage").then((m) => ({ default: m.ChartPage })));
+const DataPage = lazy(() => import("./pages/DataPage").then((m) => ({ default: m.DataPage })));
 
 function Lazy({ children }: { children: ReactNode }) {
   return <Suspense fallback={<div className="muted pad">Loading…</div>}>{children}</Suspense>;
@@ -35,6 +37,7 @@ export function AppRoutes() {
       >
         <Route index element={<OverviewPage />} />
         <Route path="market" element={<MarketPage />} />
+        <Route path="chart/:symbol?" element={<Lazy><ChartPage /></Lazy>} />
         <Route path="trade" element={<TradePage />} />
         <Route path="risk" element={<RiskPage />} />
         <Route path="backtests" element={<BacktestsPage />} />
@@ -43,6 +46,7 @@ export function AppRoutes() {
         <Route path="optimisations/:id" element={<Lazy><OptimisationsPage /></Lazy>} />
         <Route path="deployments" element={<Lazy><DeploymentsPage /></Lazy>} />
         <Route path="deployments/:id" element={<Lazy><DeploymentsPage /></Lazy>} />
+        <Route path="data" element={<Lazy><DataPage /></Lazy>} />
       </Route>
       <Route path="*" element={<NotFoundPage />} />
     </Routes>

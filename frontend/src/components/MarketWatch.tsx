@@ -1,7 +1,9 @@
 import { memo, useMemo } from "react";
+import { Link } from "react-router-dom";
 import { useInstruments } from "../api/queries";
 import type { Instrument } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
+import { canTrade } from "../pages/TradePage";
 import { formatPips, simulatedMix, spreadPips, type QuoteRow, type TickDirection } from "../live/quotes";
 import { useQuoteRows } from "../live/useQuoteRows";
 import { formatQuoteTime, formatUtc } from "./format";
@@ -29,6 +31,8 @@ export function MarketWatch({ variant = "card" }: { variant?: "card" | "page" })
     [instruments, rows],
   );
   const showSource = variant === "page";
+  // The page lists a trade action per row (the card keeps to prices; its symbols open the chart).
+  const showTrade = variant === "page" && canTrade(user);
 
   return (
     <section
@@ -83,6 +87,11 @@ export function MarketWatch({ variant = "card" }: { variant?: "card" | "page" })
                   Time
                 </th>
                 {showSource && <th scope="col">Source</th>}
+                {showTrade && (
+                  <th scope="col">
+                    <span className="sr-only">Actions</span>
+                  </th>
+                )}
               </tr>
             </thead>
             <tbody>
@@ -94,6 +103,7 @@ export function MarketWatch({ variant = "card" }: { variant?: "card" | "page" })
                   timeZone={timeZone}
                   showRowSimulated={mix === "some"}
                   showSource={showSource}
+                  showTrade={showTrade}
                 />
               ))}
             </tbody>
@@ -110,6 +120,7 @@ interface QuoteRowProps {
   timeZone: string | undefined;
   showRowSimulated: boolean;
   showSource: boolean;
+  showTrade: boolean;
 }
 
 const QuoteRowView = memo(function QuoteRowView({
@@ -118,13 +129,16 @@ const QuoteRowView = memo(function QuoteRowView({
   timeZone,
   showRowSimulated,
   showSource,
+  showTrade,
 }: QuoteRowProps) {
   const { symbol } = instrument;
   const spread = spreadPips(row?.bid, row?.ask, instrument.pip_size);
   return (
     <tr data-testid={`quote-row-${symbol}`} data-simulated={row?.simulated == null ? undefined : String(row.simulated)}>
       <td className="symbol" title={instrument.description || undefined}>
-        {symbol}
+        <Link to={`/chart/${symbol}`} className="symbol-link" title={`${symbol} chart`} data-testid={`quote-chart-${symbol}`}>
+          {symbol}
+        </Link>
         {showRowSimulated && row?.simulated && <SimulatedBadge compact testId={`simulated-badge-${symbol}`} />}
       </td>
       <PriceCell testId={`quote-bid-${symbol}`} value={row?.bid ?? null} dir={row?.bidDir ?? 0} seq={row?.bidSeq ?? 0} />
@@ -136,6 +150,13 @@ const QuoteRowView = memo(function QuoteRowView({
         {formatQuoteTime(row?.time, timeZone)}
       </td>
       {showSource && <td className="muted small">{row?.source ?? "—"}</td>}
+      {showTrade && (
+        <td className="row-actions">
+          <Link to={`/trade?symbol=${symbol}`} className="btn btn-sm" data-testid={`quote-trade-${symbol}`}>
+            Trade
+          </Link>
+        </td>
+      )}
     </tr>
   );
 });

@@ -1,4 +1,5 @@
 import { useMemo } from "react";
+import { useSearchParams } from "react-router-dom";
 import { useAccounts, useInstruments, usePositions } from "../api/queries";
 import type { Me, TradingAccount } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
@@ -32,6 +33,9 @@ export function TradePage() {
   const { user } = useAuth();
   const timeZone = user?.timezone || undefined;
   const tradingStatus = useTradingLive();
+  // `/trade?symbol=GBPUSD` (the market watch's and the chart's trade actions) opens the ticket on that symbol.
+  const [search] = useSearchParams();
+  const requestedSymbol = search.get("symbol")?.toUpperCase() || null;
   const live = tradingStatus.state === "open";
 
   const accountsQuery = useAccounts();
@@ -135,6 +139,7 @@ export function TradePage() {
                 quotes={quotes}
                 timeZone={timeZone}
                 live={live}
+                requestedSymbol={requestedSymbol}
               />
             )}
             <Blotter

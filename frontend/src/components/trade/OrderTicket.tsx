@@ -51,7 +51,8 @@ function toApiError(error: unknown): ApiError {
   });
 }
 
-function preferredSymbol(instruments: Instrument[]): string {
+function preferredSymbol(instruments: Instrument[], requested?: string | null): string {
+  if (requested && instruments.some((i) => i.symbol === requested)) return requested;
   let stored: string | null = null;
   try {
     stored = window.localStorage.getItem(SYMBOL_STORAGE_KEY);
@@ -71,6 +72,8 @@ interface Props {
   timeZone: string | undefined;
   /** Whether /ws/trading/ is connected (the result line follows the order's events). */
   live: boolean;
+  /** A symbol asked for in the URL (`/trade?symbol=GBPUSD`): the ticket switches to it once. */
+  requestedSymbol?: string | null;
 }
 
 /**
@@ -78,7 +81,7 @@ interface Props {
  * as the type needs them, SL/TP in price or pips, trailing stop, time in
  * force. Enter submits; a double click or a retry places one order.
  */
-export function OrderTicket({ account, instruments, quotes, timeZone, live }: Props) {
+export function OrderTicket({ account, instruments, quotes, timeZone, live, requestedSymbol = null }: Props) {
   const queryClient = useQueryClient();
   const bySymbol = useMemo(() => new Map(instruments.map((i) => [i.symbol, i])), [instruments]);
   const [form, setForm] = useState<TicketForm>(() => defaultTicket(""));
@@ -89,9 +92,9 @@ export function OrderTicket({ account, instruments, quotes, timeZone, live }: Pr
   // Pick a symbol once the instruments are known (or when ours was disabled).
   useEffect(() => {
     if (!instruments.length || bySymbol.has(form.symbol)) return;
-    const symbol = preferredSymbol(instruments);
+    const symbol = preferredSymbol(instruments, requestedSymbol);
     setForm((f) => ({ ...defaultTicket(symbol, bySymbol.get(symbol)), side: f.side }));
-  }, [instruments, bySymbol, form.symbol]);
+  }, [instruments, bySymbol, form.symbol, requestedSymbol]);
 
   const [attempted, setAttempted] = useState(false);
   const [serverError, setServerError] = useState<ApiError | null>(null);
@@ -146,6 +149,15 @@ export function OrderTicket({ account, instruments, quotes, timeZone, live }: Pr
     });
     setServerFields({});
   }
+
+  // A symbol asked for in the URL after the ticket was set up (the initial pick above takes it otherwise).
+  const appliedRequest = useRef<string | null>(null);
+  useEffect(() => {
+    if (!requestedSymbol || appliedRequest.current === requestedSymbol || !bySymbol.has(requestedSymbol)) return;
+    appliedRequest.current = requestedSymbol;
+    if (form.symbol && form.symbol !== requestedSymbol) changeSymbol(requestedSymbol);
+    // changeSymbol reads only stable state setters and `bySymbol`.
+  }, [requestedSymbol, bySymbol, form.symbol]);
 
   function changeTif(value: TicketForm["time_in_force"]) {
     update("time_in_force", value);
