@@ -117,6 +117,8 @@ def test_import_through_the_api_with_progress_and_rejected_rows(daphne_server, c
     rejected = httpx.get(detail["rejected_rows_url"], headers=headers).json()
     assert rejected["count"] == detail["rejected"]
     assert all(row["reason"] and row["line"] for row in rejected["results"])
+    assert sum(detail["rejected_by_reason"].values()) == detail["rejected"]
+    assert all("np." not in row["raw"] for row in rejected["results"])
     bars = httpx.get(
         f"{base}/api/v1/marketdata/bars/",
         params={

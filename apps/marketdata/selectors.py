@@ -249,6 +249,11 @@ def import_runs(*, user) -> QuerySet[IngestionRun]:
     return qs
 
 
+def rejected_counts(*, run: IngestionRun) -> dict[str, int]:
+    rows = run.rejected_rows.values("reason").annotate(n=Count("id")).order_by("-n", "reason")
+    return {row["reason"]: row["n"] for row in rows}
+
+
 def rejected_rows(*, run: IngestionRun, reason: str | None = None) -> QuerySet[RejectedRow]:
     qs = RejectedRow.objects.filter(run=run)
     return qs.filter(reason=reason) if reason else qs

@@ -114,7 +114,9 @@ def validate_bars(batch: BarBatch, rules: Rules, *, now_us: int) -> np.ndarray:
             _first_reason(reasons, batch.spread < 0, "crossed_quote")
             _first_reason(reasons, batch.spread > rules.max_spread * (1 + 1e-9), "spread_too_wide")
     _first_reason(reasons, batch.time_us > now_us + rules.max_future_us, "future_timestamp")
-    _first_reason(reasons, ~rules.session.is_open(batch.time_us, rules.holidays), "outside_session")
+    if rules.check_session:
+        open_ = rules.session.is_open(batch.time_us, rules.holidays)
+        _first_reason(reasons, ~open_, "outside_session")
     return reasons
 
 

@@ -190,8 +190,17 @@ class ImportRunSerializer(serializers.ModelSerializer):
             "started_at",
             "finished_at",
             "rejected_rows_url",
+            "rejected_by_reason",
         ]
         read_only_fields = fields
+
+    rejected_by_reason = serializers.SerializerMethodField()
+
+    def get_rejected_by_reason(self, run: IngestionRun) -> dict[str, int]:
+        """Rejected rows counted by reason (``{"inconsistent_ohlc": 2, ...}``)."""
+        from apps.marketdata.selectors import rejected_counts
+
+        return rejected_counts(run=run) if run.rejected else {}
 
     def get_rejected_rows_url(self, run: IngestionRun) -> str:
         path = f"/api/v1/marketdata/imports/{run.pk}/rejected/"

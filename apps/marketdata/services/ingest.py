@@ -273,7 +273,7 @@ def ticks_ingest(
             errors,
             batch,
             reasons,
-            lambda i: f"bid={batch.bid[i]!r} ask={batch.ask[i]!r}",
+            lambda i: f"bid={float(batch.bid[i])!r} ask={float(batch.ask[i])!r}",
         )
         RejectedRow.objects.bulk_create(rejected, batch_size=5000)
         result.reasons = _count_reasons(errors, reasons)
@@ -336,7 +336,7 @@ def bars_ingest(
     result = IngestResult()
     errors = list(batch.errors)
     batch, in_batch_duplicates = _sorted_unique(batch)
-    rules = rules or instrument_rules(instrument)
+    rules = rules or instrument_rules(instrument, source)
     with transaction.atomic():
         _lock(instrument, source, kind=2)
         reasons = validate_bars(batch, rules, now_us=now or now_us())
@@ -361,8 +361,8 @@ def bars_ingest(
             batch,
             reasons,
             lambda i: (
-                f"open={batch.open[i]!r} high={batch.high[i]!r} "
-                f"low={batch.low[i]!r} close={batch.close[i]!r}"
+                f"open={float(batch.open[i])!r} high={float(batch.high[i])!r} "
+                f"low={float(batch.low[i])!r} close={float(batch.close[i])!r}"
             ),
         )
         RejectedRow.objects.bulk_create(rejected, batch_size=5000)

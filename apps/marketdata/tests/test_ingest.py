@@ -135,3 +135,33 @@ def test_out_of_order_ticks_rebuild_bars_from_storage():
     assert float(h1.open) == pytest.approx(batch.bid[0])
     assert float(h1.close) == pytest.approx(batch.bid[-1])
     assert h1.volume == 480
+
+
+def test_bars_of_an_always_open_source_are_kept_at_weekends_and_rejected_rows_read_plainly():
+    from apps.marketdata.batches import BarBatch
+    from apps.marketdata.models import DataSource
+    from apps.marketdata.selectors import rejected_counts
+    from apps.marketdata.services.ingest import bars_ingest
+
+    eurusd = instrument("EURUSD")
+    saturday = us("2024-01-06 12:00")
+    batch = BarBatch(
+        time_us=np.array([saturday, saturday + 60_000_000], dtype=np.int64),
+        open=np.array([1.1, 1.1]),
+        high=np.array([1.2, 1.0]),  # the second: high below low
+        low=np.array([1.0, 1.1]),
+        close=np.array([1.1, 1.1]),
+    )
+    demo = DataSource.objects.get(name="synthetic")  # trades 24/7 (always_open)
+    run = run_for(demo)
+    result = bars_ingest(
+        instrument=eurusd, source=demo, timeframe="M1", batch=batch, run=run, now=NOW
+    )
+    assert result.accepted == 1 and result.rejected == 1
+    row = RejectedRow.objects.get(run=run)
+    assert row.reason == "inconsistent_ohlc" and row.raw.startswith("open=1.1 high=1.0")
+    assert rejected_counts(run=run) == {"inconsistent_ohlc": 1}
+    # A history source keeps the market's hours.
+    history = source()
+    result = bars_ingest(instrument=eurusd, source=history, timeframe="M1", batch=batch, now=NOW)
+    assert result.accepted == 0 and result.reasons == {"outside_session": 1, "inconsistent_ohlc": 1}
