@@ -208,6 +208,8 @@ def test_a_trader_runs_a_backtest_and_sees_it_live(page, daphne_server, celery_w
 
         # The URL names the backtest: opening it again shows the same results.
         page.goto(f"{daphne_server.base_url}/backtests/{backtest_id}")
-        page.wait_for_selector('[data-testid="bt-result"][data-status="done"] [data-testid="bt-metrics"]')
+        page.wait_for_selector(
+            '[data-testid="bt-result"][data-status="done"] [data-testid="bt-metrics"]'
+        )
         page.wait_for_selector('[data-testid="bt-equity-chart"] canvas')
         assert _text(page, "bt-metric-total_return") == total

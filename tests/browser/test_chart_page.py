@@ -175,7 +175,9 @@ def _store_bars(last_open: datetime) -> tuple[datetime, list[float]]:
     return stored.last().time, [float(b.close) for b in stored]
 
 
-def test_market_watch_opens_a_live_chart_with_overlays_and_fill_markers(page, daphne_server, celery_worker):
+def test_market_watch_opens_a_live_chart_with_overlays_and_fill_markers(
+    page, daphne_server, celery_worker
+):
     page.set_default_timeout(TIMEOUT_MS)
     trader = UserFactory(username="chart-trader", roles=["trader"], timezone="UTC")
     account = trading.account_open(owner=trader, name="Charting", deposit=Decimal("100000"))
@@ -198,7 +200,10 @@ def test_market_watch_opens_a_live_chart_with_overlays_and_fill_markers(page, da
         _shot(page, "chart-0-market-watch")
 
         # The symbol opens its chart; the trade action goes to the desk on that symbol.
-        assert page.get_attribute('[data-testid="quote-trade-EURUSD"]', "href") == "/trade?symbol=EURUSD"
+        assert (
+            page.get_attribute('[data-testid="quote-trade-EURUSD"]', "href")
+            == "/trade?symbol=EURUSD"
+        )
         page.click('[data-testid="quote-chart-EURUSD"]')
         page.wait_for_url("**/chart/EURUSD*")
         _wait_attr(page, "chart-page", "data-bars", str(n_bars))

@@ -89,13 +89,17 @@ def _mt5_m1_file(path: Path) -> Path:
             high = "1.10x17"
         if line_no == BAD_OHLC_LINE:
             high, low_s = low_s, high  # high below low
-        lines.append(f"{t:%Y.%m.%d}\t{t:%H:%M:%S}\t{o:.5f}\t{high}\t{low_s}\t{c:.5f}\t{20 + i}\t0\t6")
+        lines.append(
+            f"{t:%Y.%m.%d}\t{t:%H:%M:%S}\t{o:.5f}\t{high}\t{low_s}\t{c:.5f}\t{20 + i}\t0\t6"
+        )
         price = c
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
-def test_trader_imports_a_bar_file_and_sees_counts_and_rejected_rows(page, daphne_server, celery_worker, tmp_path):
+def test_trader_imports_a_bar_file_and_sees_counts_and_rejected_rows(
+    page, daphne_server, celery_worker, tmp_path
+):
     page.set_default_timeout(TIMEOUT_MS)
     UserFactory(username="data-trader", roles=["trader"], timezone="Europe/London")
     upload = _mt5_m1_file(tmp_path / "EURUSD_M1_sample.csv")
@@ -108,7 +112,10 @@ def test_trader_imports_a_bar_file_and_sees_counts_and_rejected_rows(page, daphn
         page.wait_for_selector('[data-testid="imports-empty"]')
         # Traders see the sources but cannot start or stop them.
         page.wait_for_selector('[data-testid="sources-card"] table')
-        assert page.query_selector('[data-testid^="source-start-"], [data-testid^="source-stop-"]') is None
+        assert (
+            page.query_selector('[data-testid^="source-start-"], [data-testid^="source-stop-"]')
+            is None
+        )
 
         # A bar file without its timeframe: the server says so next to the field.
         page.set_input_files('[data-testid="import-file"]', str(upload))
@@ -129,7 +136,9 @@ def test_trader_imports_a_bar_file_and_sees_counts_and_rejected_rows(page, daphn
         if status != "completed":
             assert page.query_selector('[data-testid="import-progress"]') is not None
             _shot(page, "data-0-import-progress")
-        page.wait_for_selector('[data-testid="import-detail"][data-status="completed"]', timeout=RUN_TIMEOUT_MS)
+        page.wait_for_selector(
+            '[data-testid="import-detail"][data-status="completed"]', timeout=RUN_TIMEOUT_MS
+        )
         assert page.query_selector('[data-testid="import-progress"]') is None
 
         _wait_text(page, "import-accepted", str(ROWS - 2))
@@ -143,7 +152,10 @@ def test_trader_imports_a_bar_file_and_sees_counts_and_rejected_rows(page, daphn
         ohlc = page.wait_for_selector(f'[data-testid="rejected-row-{BAD_OHLC_LINE}"]')
         assert ohlc.get_attribute("data-reason") == "inconsistent_ohlc"
         # The first and last bar in the user's zone (London = UTC in January), UTC on hover.
-        assert page.get_attribute('[data-testid="import-first-time"]', "title") == "2024-01-02 10:00:00.000 UTC"
+        assert (
+            page.get_attribute('[data-testid="import-first-time"]', "title")
+            == "2024-01-02 10:00:00.000 UTC"
+        )
 
         # Filter by one reason.
         page.click('[data-testid="import-reason-inconsistent_ohlc"]')
@@ -151,13 +163,18 @@ def test_trader_imports_a_bar_file_and_sees_counts_and_rejected_rows(page, daphn
             "() => document.querySelectorAll('[data-testid^=\"rejected-row-\"]').length === 1"
         )
         assert page.query_selector(f'[data-testid="rejected-row-{BAD_OHLC_LINE}"]') is not None
-        row = page.wait_for_selector(f'[data-testid="import-row-{run.pk}"][data-status="completed"]')
+        row = page.wait_for_selector(
+            f'[data-testid="import-row-{run.pk}"][data-status="completed"]'
+        )
         assert "EURUSD_M1_sample.csv" in row.inner_text()
         _shot(page, "data-1-import-done")
         assert page.evaluate("window.__dataLoaded") is True  # never reloaded
 
     eurusd = Instrument.objects.get(symbol="EURUSD")
-    assert Bar.objects.filter(instrument=eurusd, timeframe="M1", source__kind="import").count() == ROWS - 2
+    assert (
+        Bar.objects.filter(instrument=eurusd, timeframe="M1", source__kind="import").count()
+        == ROWS - 2
+    )
 
 
 def test_operator_stops_and_starts_a_data_source(page, daphne_server, celery_worker):
@@ -165,7 +182,10 @@ def test_operator_stops_and_starts_a_data_source(page, daphne_server, celery_wor
     UserFactory(username="data-operator", roles=["operator"], timezone="UTC")
     source, _ = DataSource.objects.get_or_create(
         name="ui-test-sim",
-        defaults={"kind": "synthetic", "config": {"seed": 7, "ticks_per_second": 2.0, "always_open": True}},
+        defaults={
+            "kind": "synthetic",
+            "config": {"seed": 7, "ticks_per_second": 2.0, "always_open": True},
+        },
     )
     source.instruments.set(Instrument.objects.filter(symbol="USDJPY"))
 
