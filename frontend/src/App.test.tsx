@@ -51,8 +51,9 @@ describe("routing and shell", () => {
     expect(card.textContent).toContain("Timeout connecting to redis");
     expect(within(card).getByTestId("status-queue-default").textContent).toContain("1 worker");
 
-    // Sections to come are rendered but disabled.
-    expect(screen.getByTestId("nav-models").getAttribute("aria-disabled")).toBe("true");
+    // Only sections that exist are listed.
+    expect(screen.queryByTestId("nav-models")).toBeNull();
+    expect(screen.getByTestId("nav-backtests").textContent).toContain("Strategies & backtests");
     expect(screen.getByTestId("nav-chart").getAttribute("href")).toBe("/chart");
     expect(screen.getByTestId("nav-data").getAttribute("href")).toBe("/data");
     expect(screen.getByTestId("nav-trading").getAttribute("href")).toBe("/trade");

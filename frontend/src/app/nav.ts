@@ -18,11 +18,9 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { id: "market-watch", label: "Market watch", path: "/market", enabled: true },
   { id: "chart", label: "Chart", path: "/chart", enabled: true },
   { id: "trading", label: "Trading desk", path: "/trade", enabled: true },
-  { id: "strategies", label: "Strategies", path: "/strategies", enabled: false },
-  { id: "backtests", label: "Backtests", path: "/backtests", enabled: true },
+  { id: "backtests", label: "Strategies & backtests", path: "/backtests", enabled: true },
   { id: "optimisations", label: "Optimisations", path: "/optimisations", enabled: true },
   { id: "deployments", label: "Deployments", path: "/deployments", enabled: true },
   { id: "risk", label: "Risk", path: "/risk", enabled: true },
   { id: "data", label: "Data", path: "/data", enabled: true },
-  { id: "models", label: "Models", path: "/models", enabled: false },
 ];
