@@ -263,8 +263,10 @@ def on_bar(deployment_id: int, bar_us: int, source_id: int) -> str:
             )
         else:
             runner = Runner(cls(**dep.params))
-            arrays = _bars(dep, source_id, None, end)
             keep = max(runner.strategy.warmup() * PRIME_BARS, 50) + 1
+            # Enough calendar time for ``keep`` bars across weekends and gaps.
+            span = keep * calendar.timeframe_us(dep.timeframe) * 2 + 4 * 86_400_000_000
+            arrays = _bars(dep, source_id, calendar.us_to_datetime(bar_us - span), end)
             arrays = {k: v[-keep:] for k, v in arrays.items()}
         if not arrays or int(arrays["time_us"][-1]) != bar_us:
             return "no bar"
