@@ -11,30 +11,22 @@ naming the backtest.
 Screenshots go to ``var/test-artifacts/browser/`` (or ``$FX_TEST_ARTIFACTS/browser/``).
 """
 
-import os
 import re
 import time
-from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 import pytest
-from django.conf import settings
 
-from apps.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from apps.accounts.tests.factories import UserFactory
 from apps.marketdata.batches import BarBatch
 from apps.marketdata.models import DataSource, Instrument
 from apps.marketdata.services.ingest import bars_ingest
 from apps.strategies.models import Backtest
 from apps.strategies.tests.helpers import HOUR_US, walk
+from tests.browser.helpers import TIMEOUT_MS, login, screenshot_on_failure, shot, text
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ARTIFACTS = (
-    Path(os.environ.get("FX_TEST_ARTIFACTS") or Path(settings.BASE_DIR) / "var" / "test-artifacts")
-    / "browser"
-)
-TIMEOUT_MS = 30_000
 RUN_TIMEOUT_MS = 120_000
 
 
@@ -62,37 +54,6 @@ def _store_last_year(symbol: str = "EURUSD", seed: int = 11) -> int:
     return n
 
 
-def _shot(page, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-@contextmanager
-def _screenshot_on_failure(page, name: str):
-    try:
-        yield
-    except Exception:
-        try:
-            _shot(page, f"{name}-failure")
-        except Exception:
-            pass
-        raise
-
-
-def _login(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill('[data-testid="login-username"]', username)
-    page.fill('[data-testid="login-password"]', DEFAULT_PASSWORD)
-    page.press('[data-testid="login-password"]', "Enter")
-    page.wait_for_selector('[data-testid="current-user"]')
-
-
-def _text(page, test_id: str) -> str:
-    return page.inner_text(f'[data-testid="{test_id}"]').strip()
-
-
 # Records every status and progress label the result panel shows (a reload would lose it).
 WATCH_RESULT = """
 () => {
@@ -116,8 +77,8 @@ def test_a_trader_runs_a_backtest_and_sees_it_live(page, daphne_server, celery_w
     UserFactory(username="bt-trader", roles=["trader"], timezone="Europe/London")
     _store_last_year()
 
-    with _screenshot_on_failure(page, "backtests-page"):
-        _login(page, daphne_server.base_url, "bt-trader")
+    with screenshot_on_failure(page, "backtests-page"):
+        login(page, daphne_server.base_url, "bt-trader")
         page.click('[data-testid="nav-backtests"]')
         page.wait_for_url("**/backtests")
         page.evaluate("window.__btLoaded = true")  # a reload would lose it
@@ -133,17 +94,17 @@ def test_a_trader_runs_a_backtest_and_sees_it_live(page, daphne_server, celery_w
         assert page.get_attribute(fast, "value") == "10"
         assert "Fast" in (page.get_attribute(fast, "title") or "")
         assert page.input_value('[data-testid="bt-input-symbol"]') == "EURUSD"
-        _shot(page, "backtests-0-form")
+        shot(page, "backtests-0-form")
 
         # A bad pair of periods: the server's message shows next to the fast period.
         page.fill(fast, "30")
         page.fill('[data-testid="bt-param-slow"]', "20")
         page.click('[data-testid="bt-run"]')
         page.wait_for_selector('[data-testid="bt-error-params.fast"]')
-        assert "smaller than slow" in _text(page, "bt-error-params.fast")
+        assert "smaller than slow" in text(page, "bt-error-params.fast")
         assert page.get_attribute(fast, "aria-invalid") == "true"
         assert Backtest.objects.count() == 0
-        _shot(page, "backtests-1-param-error")
+        shot(page, "backtests-1-param-error")
 
         # Typing clears the message; a bar-by-bar run (a stop is set) shows its progress.
         page.fill(fast, "12")
@@ -155,7 +116,7 @@ def test_a_trader_runs_a_backtest_and_sees_it_live(page, daphne_server, celery_w
         page.wait_for_selector('[data-testid="bt-progress"]')
         page.wait_for_url(re.compile(r".*/backtests/\d+$"))
         backtest_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
-        _shot(page, "backtests-2-progress")
+        shot(page, "backtests-2-progress")
 
         page.wait_for_selector(
             '[data-testid="bt-result"][data-status="done"] [data-testid="bt-metrics"]',
@@ -173,8 +134,8 @@ def test_a_trader_runs_a_backtest_and_sees_it_live(page, daphne_server, celery_w
         assert row.status == "done" and row.params["fast"] == 12 and row.params["slow"] == 48
         assert row.path_used == "bar"
         metrics = row.metrics
-        assert _text(page, "bt-metric-trades") == f"{metrics['trades']:,}"
-        total = _text(page, "bt-metric-total_return")
+        assert text(page, "bt-metric-trades") == f"{metrics['trades']:,}"
+        total = text(page, "bt-metric-total_return")
         assert total == f"{metrics['total_return'] * 100:,.2f}%"
         align = page.eval_on_selector(
             '[data-testid="bt-metric-total_return"]', "el => getComputedStyle(el).textAlign"
@@ -188,7 +149,7 @@ def test_a_trader_runs_a_backtest_and_sees_it_live(page, daphne_server, celery_w
         )
         page.wait_for_selector(f'[data-testid="bt-row-status-{backtest_id}"][data-status="done"]')
         page.wait_for_selector('[data-testid="bt-report"]')
-        _shot(page, "backtests-3-done")
+        shot(page, "backtests-3-done")
 
         # Sorting the trades by net P&L puts the best first.
         page.click('[data-testid="bt-trades-sort-net_pnl"]')
@@ -196,7 +157,7 @@ def test_a_trader_runs_a_backtest_and_sees_it_live(page, daphne_server, celery_w
         first = page.inner_text('[data-testid="bt-trade-row"] >> nth=0')
         assert f"{best:,.2f}" in first
         page.evaluate("document.querySelector('.shell-main')?.scrollTo(0, 10000)")
-        _shot(page, "backtests-4-trades")
+        shot(page, "backtests-4-trades")
 
         # The HTML report opens in a new tab (fetched with the session's token).
         with page.context.expect_page() as opened:
@@ -212,4 +173,4 @@ def test_a_trader_runs_a_backtest_and_sees_it_live(page, daphne_server, celery_w
             '[data-testid="bt-result"][data-status="done"] [data-testid="bt-metrics"]'
         )
         page.wait_for_selector('[data-testid="bt-equity-chart"] canvas')
-        assert _text(page, "bt-metric-total_return") == total
+        assert text(page, "bt-metric-total_return") == total

@@ -12,72 +12,25 @@ Redis the way the pipeline does.
 Screenshots go to ``var/test-artifacts/browser/`` (or ``$FX_TEST_ARTIFACTS/browser/``).
 """
 
-import os
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import numpy as np
 import pytest
-from django.conf import settings
 
-from apps.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from apps.accounts.tests.factories import UserFactory
 from apps.marketdata import live
 from apps.marketdata.batches import BarBatch
 from apps.marketdata.models import Bar, DataSource, Instrument
 from apps.marketdata.services.ingest import bars_ingest, instrument_rules
 from apps.trading import services as trading
+from tests.browser.helpers import TIMEOUT_MS, login, screenshot_on_failure, shot, text, wait_text
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ARTIFACTS = (
-    Path(os.environ.get("FX_TEST_ARTIFACTS") or Path(settings.BASE_DIR) / "var" / "test-artifacts")
-    / "browser"
-)
-TIMEOUT_MS = 30_000
 SOURCE = "ui-chart-sim"
 HOUR = timedelta(hours=1)
 N_BARS = 60
-
-
-def _shot(page, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-@contextmanager
-def _screenshot_on_failure(page, name: str):
-    try:
-        yield
-    except Exception:
-        try:
-            _shot(page, f"{name}-failure")
-        except Exception:
-            pass
-        raise
-
-
-def _login(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill('[data-testid="login-username"]', username)
-    page.fill('[data-testid="login-password"]', DEFAULT_PASSWORD)
-    page.press('[data-testid="login-password"]', "Enter")
-    page.wait_for_selector('[data-testid="current-user"]')
-
-
-def _text(page, test_id: str) -> str:
-    return page.inner_text(f'[data-testid="{test_id}"]').strip()
-
-
-def _wait_text(page, test_id: str, expected: str) -> None:
-    page.wait_for_function(
-        '([id, text]) => document.querySelector(`[data-testid="${id}"]`)?.textContent.trim() === text',
-        arg=[test_id, expected],
-        timeout=TIMEOUT_MS,
-    )
 
 
 def _wait_attr(page, test_id: str, name: str, expected: str) -> None:
@@ -187,17 +140,17 @@ def test_market_watch_opens_a_live_chart_with_overlays_and_fill_markers(
     assert n_bars >= 10
     _tick("1.10000", "1.10010")
 
-    with _screenshot_on_failure(page, "chart-page"):
-        _login(page, daphne_server.base_url, "chart-trader")
+    with screenshot_on_failure(page, "chart-page"):
+        login(page, daphne_server.base_url, "chart-trader")
         page.click('[data-testid="nav-market-watch"]')
         page.wait_for_url("**/market")
         page.evaluate("window.__chartLoaded = true")  # a reload would lose it
         page.wait_for_selector('[data-testid="prices-connection"][data-state="open"]')
-        _wait_text(page, "quote-bid-EURUSD", "1.10000")
+        wait_text(page, "quote-bid-EURUSD", "1.10000")
         _tick("1.10020", "1.10031")  # the market watch follows the feed
-        _wait_text(page, "quote-bid-EURUSD", "1.10020")
-        _wait_text(page, "quote-ask-EURUSD", "1.10031")
-        _shot(page, "chart-0-market-watch")
+        wait_text(page, "quote-bid-EURUSD", "1.10020")
+        wait_text(page, "quote-ask-EURUSD", "1.10031")
+        shot(page, "chart-0-market-watch")
 
         # The symbol opens its chart; the trade action goes to the desk on that symbol.
         assert (
@@ -209,15 +162,15 @@ def test_market_watch_opens_a_live_chart_with_overlays_and_fill_markers(
         _wait_attr(page, "chart-page", "data-bars", str(n_bars))
         page.wait_for_selector('[data-testid="chart-canvas"] canvas')
         assert page.is_visible('[data-testid="chart-simulated"]')
-        assert _text(page, "chart-source") == SOURCE
+        assert text(page, "chart-source") == SOURCE
         assert page.get_attribute('[data-testid="chart-tf-H1"]', "aria-pressed") == "true"
-        _wait_text(page, "chart-last-close", f"{closes[-1]:.5f}")
+        wait_text(page, "chart-last-close", f"{closes[-1]:.5f}")
         last_open = f"{closes[-2]:.5f}"
 
         # The open bar moves: the last candle follows.
         _bar(current, last_open, "1.10400", "1.09800", "1.10350")
-        _wait_text(page, "chart-last-close", "1.10350")
-        assert _text(page, "chart-last-high") == "1.10400"
+        wait_text(page, "chart-last-close", "1.10350")
+        assert text(page, "chart-last-high") == "1.10400"
         _wait_attr(page, "chart-page", "data-bars", str(n_bars))
 
         # An SMA(5) overlay follows the live bar too.
@@ -225,23 +178,23 @@ def test_market_watch_opens_a_live_chart_with_overlays_and_fill_markers(
         page.fill('[data-testid="chart-sma-period"]', "5")
         _wait_attr(page, "chart-page", "data-overlays", "sma")
         expected = (sum(closes[-5:-1]) + 1.10350) / 5
-        _wait_text(page, "chart-legend-sma", f"{expected:.5f}")
+        wait_text(page, "chart-legend-sma", f"{expected:.5f}")
         _bar(current, last_open, "1.10400", "1.09800", "1.10100")
         expected = (sum(closes[-5:-1]) + 1.10100) / 5
-        _wait_text(page, "chart-legend-sma", f"{expected:.5f}")
-        _shot(page, "chart-1-live-bar-and-sma")
+        wait_text(page, "chart-legend-sma", f"{expected:.5f}")
+        shot(page, "chart-1-live-bar-and-sma")
 
         # The bar closes and the next one starts: a new candle, no reload.
         _bar(current, last_open, "1.10400", "1.09800", "1.10120", closed=True)
         _bar(current + HOUR, "1.10120", "1.10130", "1.10110", "1.10125")
         _wait_attr(page, "chart-page", "data-bars", str(n_bars + 1))
-        _wait_text(page, "chart-last-close", "1.10125")
+        wait_text(page, "chart-last-close", "1.10125")
         expected = (sum(closes[-4:-1]) + 1.10120 + 1.10125) / 5
-        _wait_text(page, "chart-legend-sma", f"{expected:.5f}")
+        wait_text(page, "chart-legend-sma", f"{expected:.5f}")
 
         # A market order's fill shows up as a marker from /ws/trading/.
         page.wait_for_selector('[data-testid="trading-connection"][data-state="open"]')
-        _wait_text(page, "chart-fill-count", "0 fills")
+        wait_text(page, "chart-fill-count", "0 fills")
         trading.order_place(
             account=account,
             instrument=Instrument.objects.get(symbol="EURUSD"),
@@ -251,8 +204,8 @@ def test_market_watch_opens_a_live_chart_with_overlays_and_fill_markers(
             user=trader,
         )
         _wait_attr(page, "chart-page", "data-markers", "1")
-        _wait_text(page, "chart-fill-count", "1 fill")
-        _shot(page, "chart-2-fill-marker")
+        wait_text(page, "chart-fill-count", "1 fill")
+        shot(page, "chart-2-fill-marker")
 
         # Another timeframe from the picker (no bars of it stored: the page says so).
         page.click('[data-testid="chart-tf-M15"]')

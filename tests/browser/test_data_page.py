@@ -9,67 +9,21 @@ text) appear without a reload. An operator stops and starts a data source
 Screenshots go to ``var/test-artifacts/browser/`` (or ``$FX_TEST_ARTIFACTS/browser/``).
 """
 
-import os
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
-from apps.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from apps.accounts.tests.factories import UserFactory
 from apps.marketdata.models import Bar, DataSource, IngestionRun, Instrument
+from tests.browser.helpers import TIMEOUT_MS, login, screenshot_on_failure, shot, text, wait_text
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ARTIFACTS = (
-    Path(os.environ.get("FX_TEST_ARTIFACTS") or Path(settings.BASE_DIR) / "var" / "test-artifacts")
-    / "browser"
-)
-TIMEOUT_MS = 30_000
 RUN_TIMEOUT_MS = 90_000
 ROWS = 30
 BAD_NUMBER_LINE = 6  # 1-based file lines: the header is line 1
 BAD_OHLC_LINE = 12
-
-
-def _shot(page, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-@contextmanager
-def _screenshot_on_failure(page, name: str):
-    try:
-        yield
-    except Exception:
-        try:
-            _shot(page, f"{name}-failure")
-        except Exception:
-            pass
-        raise
-
-
-def _login(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill('[data-testid="login-username"]', username)
-    page.fill('[data-testid="login-password"]', DEFAULT_PASSWORD)
-    page.press('[data-testid="login-password"]', "Enter")
-    page.wait_for_selector('[data-testid="current-user"]')
-
-
-def _text(page, test_id: str) -> str:
-    return page.inner_text(f'[data-testid="{test_id}"]').strip()
-
-
-def _wait_text(page, test_id: str, expected: str, timeout: int = TIMEOUT_MS) -> None:
-    page.wait_for_function(
-        '([id, text]) => document.querySelector(`[data-testid="${id}"]`)?.textContent.trim() === text',
-        arg=[test_id, expected],
-        timeout=timeout,
-    )
 
 
 def _mt5_m1_file(path: Path) -> Path:
@@ -104,8 +58,8 @@ def test_trader_imports_a_bar_file_and_sees_counts_and_rejected_rows(
     UserFactory(username="data-trader", roles=["trader"], timezone="Europe/London")
     upload = _mt5_m1_file(tmp_path / "EURUSD_M1_sample.csv")
 
-    with _screenshot_on_failure(page, "data-import"):
-        _login(page, daphne_server.base_url, "data-trader")
+    with screenshot_on_failure(page, "data-import"):
+        login(page, daphne_server.base_url, "data-trader")
         page.click('[data-testid="nav-data"]')
         page.wait_for_url("**/data")
         page.evaluate("window.__dataLoaded = true")  # a reload would lose it
@@ -135,15 +89,15 @@ def test_trader_imports_a_bar_file_and_sees_counts_and_rejected_rows(
         assert status in ("queued", "running", "completed")
         if status != "completed":
             assert page.query_selector('[data-testid="import-progress"]') is not None
-            _shot(page, "data-0-import-progress")
+            shot(page, "data-0-import-progress")
         page.wait_for_selector(
             '[data-testid="import-detail"][data-status="completed"]', timeout=RUN_TIMEOUT_MS
         )
         assert page.query_selector('[data-testid="import-progress"]') is None
 
-        _wait_text(page, "import-accepted", str(ROWS - 2))
-        assert _text(page, "import-rejected") == "2"
-        assert _text(page, "import-duplicates") == "0"
+        wait_text(page, "import-accepted", str(ROWS - 2))
+        assert text(page, "import-rejected") == "2"
+        assert text(page, "import-duplicates") == "0"
         page.wait_for_selector('[data-testid="import-reason-bad_number"][data-count="1"]')
         page.wait_for_selector('[data-testid="import-reason-inconsistent_ohlc"][data-count="1"]')
         bad_number = page.wait_for_selector(f'[data-testid="rejected-row-{BAD_NUMBER_LINE}"]')
@@ -167,7 +121,7 @@ def test_trader_imports_a_bar_file_and_sees_counts_and_rejected_rows(
             f'[data-testid="import-row-{run.pk}"][data-status="completed"]'
         )
         assert "EURUSD_M1_sample.csv" in row.inner_text()
-        _shot(page, "data-1-import-done")
+        shot(page, "data-1-import-done")
         assert page.evaluate("window.__dataLoaded") is True  # never reloaded
 
     eurusd = Instrument.objects.get(symbol="EURUSD")
@@ -189,8 +143,8 @@ def test_operator_stops_and_starts_a_data_source(page, daphne_server, celery_wor
     )
     source.instruments.set(Instrument.objects.filter(symbol="USDJPY"))
 
-    with _screenshot_on_failure(page, "data-sources"):
-        _login(page, daphne_server.base_url, "data-operator")
+    with screenshot_on_failure(page, "data-sources"):
+        login(page, daphne_server.base_url, "data-operator")
         page.goto(f"{daphne_server.base_url}/data")
         row = page.wait_for_selector('[data-testid="source-row-ui-test-sim"]')
         assert row.get_attribute("data-state") == "stopped"
@@ -202,7 +156,7 @@ def test_operator_stops_and_starts_a_data_source(page, daphne_server, celery_wor
             '[data-testid="source-row-ui-test-sim"][data-state="running"]', timeout=RUN_TIMEOUT_MS
         )
         page.wait_for_selector('[data-testid="source-stop-ui-test-sim"]')
-        _shot(page, "data-2-source-running")
+        shot(page, "data-2-source-running")
 
         # Stop: the runner winds down.
         page.click('[data-testid="source-stop-ui-test-sim"]')
@@ -212,6 +166,6 @@ def test_operator_stops_and_starts_a_data_source(page, daphne_server, celery_wor
         page.wait_for_selector('[data-testid="source-start-ui-test-sim"]')
         # The seeded history-import source has no runner to start.
         assert page.query_selector('[data-testid="source-start-history-import"]') is None
-        _shot(page, "data-3-source-stopped")
+        shot(page, "data-3-source-stopped")
     source.refresh_from_db()
     assert source.state == "stopped"

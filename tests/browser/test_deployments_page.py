@@ -22,14 +22,8 @@ from apps.strategies.models import Deployment
 from apps.strategies.selectors import deployment_performance
 from apps.trading import services as trading
 from apps.trading.models import Order
-from tests.browser.test_backtests_page import (
-    TIMEOUT_MS,
-    _login,
-    _screenshot_on_failure,
-    _shot,
-    _store_last_year,
-    _text,
-)
+from tests.browser.helpers import TIMEOUT_MS, login, screenshot_on_failure, shot, text
+from tests.browser.test_backtests_page import _store_last_year
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,8 +62,8 @@ def test_a_trader_replays_a_strategy_on_a_paper_account_and_stops_it(
     )
     _store_last_year()
 
-    with _screenshot_on_failure(page, "deployments-page"):
-        _login(page, daphne_server.base_url, "dep-trader")
+    with screenshot_on_failure(page, "deployments-page"):
+        login(page, daphne_server.base_url, "dep-trader")
         page.click('[data-testid="nav-deployments"]')
         page.wait_for_url("**/deployments")
         page.evaluate("window.__depLoaded = true")  # a reload would lose it
@@ -88,9 +82,9 @@ def test_a_trader_replays_a_strategy_on_a_paper_account_and_stops_it(
         page.select_option('[data-testid="dep-input-account"]', str(live.pk))
         page.click('[data-testid="dep-submit"]')
         page.wait_for_selector('[data-testid="dep-error-account"]')
-        assert "paper" in _text(page, "dep-error-account")
+        assert "paper" in text(page, "dep-error-account")
         assert Deployment.objects.count() == 0
-        _shot(page, "deployments-0-account-error")
+        shot(page, "deployments-0-account-error")
 
         page.select_option('[data-testid="dep-input-account"]', str(paper.pk))
         assert page.query_selector('[data-testid="dep-error-account"]') is None
@@ -111,7 +105,7 @@ def test_a_trader_replays_a_strategy_on_a_paper_account_and_stops_it(
             "() => Number(document.querySelector('[data-testid=\"dep-fills\"]')?.textContent) > 0",
             timeout=RUN_TIMEOUT_MS,
         )
-        _shot(page, "deployments-1-running")
+        shot(page, "deployments-1-running")
 
         # Pause, then start again.
         page.click('[data-testid="dep-pause"]')
@@ -124,7 +118,7 @@ def test_a_trader_replays_a_strategy_on_a_paper_account_and_stops_it(
         page.click('[data-testid="dep-stop"]')
         page.wait_for_selector('[data-testid="dep-stop-confirm"]')
         page.check('[data-testid="dep-stop-close"]')
-        _shot(page, "deployments-2-stop-confirm")
+        shot(page, "deployments-2-stop-confirm")
         page.click('[data-testid="dep-stop-confirm-button"]')
         page.wait_for_selector('[data-testid="dep-detail"][data-status="stopped"]')
         page.wait_for_selector(f'[data-testid="dep-row-status-{dep_id}"][data-status="stopped"]')
@@ -148,7 +142,7 @@ def test_a_trader_replays_a_strategy_on_a_paper_account_and_stops_it(
             "n => document.querySelector('[data-testid=\"dep-fills\"]')?.textContent.trim() === String(n)",
             arg=perf["fills"],
         )
-        assert _text(page, "dep-pnl-realized_pnl") == f"{Decimal(perf['realized_pnl']):,.2f}"
+        assert text(page, "dep-pnl-realized_pnl") == f"{Decimal(perf['realized_pnl']):,.2f}"
         # The position was closed for the account by a strategy order.
         closing = Order.objects.filter(account=paper).latest("id")
         assert closing.source == "strategy" and closing.quantity == Decimal("0.1")
@@ -163,4 +157,4 @@ def test_a_trader_replays_a_strategy_on_a_paper_account_and_stops_it(
         assert seen["orders"] > 0 and seen["fills"] > 0, seen
         page.wait_for_selector('[data-testid="dep-trades"] [data-testid="bt-trade-row"]')
         page.evaluate("document.querySelector('.shell-main')?.scrollTo(0, 0)")
-        _shot(page, "deployments-3-stopped")
+        shot(page, "deployments-3-stopped")

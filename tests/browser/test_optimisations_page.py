@@ -20,14 +20,8 @@ import pytest
 
 from apps.accounts.tests.factories import UserFactory
 from apps.strategies.models import Optimisation, Trial
-from tests.browser.test_backtests_page import (
-    TIMEOUT_MS,
-    _login,
-    _screenshot_on_failure,
-    _shot,
-    _store_last_year,
-    _text,
-)
+from tests.browser.helpers import TIMEOUT_MS, login, screenshot_on_failure, shot, text
+from tests.browser.test_backtests_page import _store_last_year
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -71,8 +65,8 @@ def test_a_trader_runs_a_walk_forward_grid_and_sees_it_live(page, daphne_server,
     UserFactory(username="opt-trader", roles=["trader"], timezone="Europe/London")
     _store_last_year()
 
-    with _screenshot_on_failure(page, "optimisations-page"):
-        _login(page, daphne_server.base_url, "opt-trader")
+    with screenshot_on_failure(page, "optimisations-page"):
+        login(page, daphne_server.base_url, "opt-trader")
         page.click('[data-testid="nav-optimisations"]')
         page.wait_for_url("**/optimisations")
         page.evaluate("window.__optLoaded = true")  # a reload would lose it
@@ -90,9 +84,9 @@ def test_a_trader_runs_a_walk_forward_grid_and_sees_it_live(page, daphne_server,
         page.fill('[data-testid="opt-input-min_trades"]', "1")
         page.click('[data-testid="opt-run"]')
         page.wait_for_selector('[data-testid="opt-error-space.fast.max"]')
-        assert "below min" in _text(page, "opt-error-space.fast.max")
+        assert "below min" in text(page, "opt-error-space.fast.max")
         assert Optimisation.objects.count() == 0
-        _shot(page, "optimisations-0-field-error")
+        shot(page, "optimisations-0-field-error")
 
         # Fixed: a 3 × 3 grid on four 120/60-day windows.
         page.fill('[data-testid="opt-input-space.fast.min"]', "5")
@@ -106,7 +100,7 @@ def test_a_trader_runs_a_walk_forward_grid_and_sees_it_live(page, daphne_server,
         page.wait_for_selector('[data-testid="opt-result"]')
         page.wait_for_selector('[data-testid="opt-heatmap-cell"]', timeout=RUN_TIMEOUT_MS)
         page.wait_for_selector('[data-testid="opt-trial-row"]')
-        _shot(page, "optimisations-1-running")
+        shot(page, "optimisations-1-running")
 
         page.wait_for_selector(
             '[data-testid="opt-result"][data-status="done"] [data-testid="opt-best"]',
@@ -137,13 +131,13 @@ def test_a_trader_runs_a_walk_forward_grid_and_sees_it_live(page, daphne_server,
         states = {c.get_attribute("data-state") for c in cells}
         assert states <= {"done", "invalid"}, states
         # The best value and parameters as the server has them.
-        assert _text(page, "opt-best-fast") == str(row.best_params["fast"])
-        assert _text(page, "opt-best-slow") == str(row.best_params["slow"])
-        assert _text(page, "opt-best-value") == f"{row.best_value:,.2f}"
+        assert text(page, "opt-best-fast") == str(row.best_params["fast"])
+        assert text(page, "opt-best-slow") == str(row.best_params["slow"])
+        assert text(page, "opt-best-value") == f"{row.best_value:,.2f}"
         total = Trial.objects.filter(optimisation=row).count()
-        assert _text(page, "opt-trials-count") == str(total)
+        assert text(page, "opt-trials-count") == str(total)
         page.evaluate("document.querySelector('.shell-main')?.scrollTo(0, 0)")
-        _shot(page, "optimisations-2-done")
+        shot(page, "optimisations-2-done")
 
         # Sorted by the server: by number ascending, then by value (best first).
         page.click('[data-testid="opt-trials-sort-number"]')
@@ -165,7 +159,7 @@ def test_a_trader_runs_a_walk_forward_grid_and_sees_it_live(page, daphne_server,
             arg=f"{best.value:,.2f}",
         )
         page.evaluate("document.querySelector('.shell-main')?.scrollTo(0, 10000)")
-        _shot(page, "optimisations-3-trials-and-windows")
+        shot(page, "optimisations-3-trials-and-windows")
 
         # The winners go to the backtests form.
         page.click('[data-testid="opt-backtest-best"]')
@@ -174,4 +168,4 @@ def test_a_trader_runs_a_walk_forward_grid_and_sees_it_live(page, daphne_server,
         assert page.input_value('[data-testid="bt-param-fast"]') == str(row.best_params["fast"])
         assert page.input_value('[data-testid="bt-param-slow"]') == str(row.best_params["slow"])
         assert page.input_value('[data-testid="bt-input-start"]') == row.start.date().isoformat()
-        _shot(page, "optimisations-4-backtest-the-best")
+        shot(page, "optimisations-4-backtest-the-best")

@@ -10,87 +10,30 @@ without a reload. A trader sees the limits read-only and no kill switch.
 Screenshots go to ``var/test-artifacts/browser/`` (or ``$FX_TEST_ARTIFACTS/browser/``).
 """
 
-import os
-from contextlib import contextmanager
-from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
-from apps.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
-from apps.marketdata import live
+from apps.accounts.tests.factories import UserFactory
 from apps.risk import services as risk
 from apps.risk.models import AccountRisk, RiskEvent, TradingState
 from apps.trading import services as trading
+from tests.browser.helpers import (
+    TIMEOUT_MS,
+    login,
+    quote,
+    screenshot_on_failure,
+    shot,
+    text,
+    wait_text,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-ARTIFACTS = (
-    Path(os.environ.get("FX_TEST_ARTIFACTS") or Path(settings.BASE_DIR) / "var" / "test-artifacts")
-    / "browser"
-)
-TIMEOUT_MS = 30_000
-
-
-def _quote(bid: str, ask: str) -> None:
-    now = datetime.now(UTC)
-    message = {
-        "type": "tick",
-        "symbol": "EURUSD",
-        "bid": bid,
-        "ask": ask,
-        "time": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-        "ts": int(now.timestamp() * 1000),
-        "source": "test",
-        "simulated": True,
-    }
-    live.publish([message], [], message)
 
 
 def _top(page) -> None:
     """Scroll the page's main area back to the top (the state and the limits)."""
     page.evaluate("document.querySelector('.shell-main')?.scrollTo(0, 0)")
-
-
-def _shot(page, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-@contextmanager
-def _screenshot_on_failure(page, name: str):
-    try:
-        yield
-    except Exception:
-        try:
-            _shot(page, f"{name}-failure")
-        except Exception:
-            pass
-        raise
-
-
-def _login(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill('[data-testid="login-username"]', username)
-    page.fill('[data-testid="login-password"]', DEFAULT_PASSWORD)
-    page.press('[data-testid="login-password"]', "Enter")
-    page.wait_for_selector('[data-testid="current-user"]')
-
-
-def _text(page, test_id: str) -> str:
-    return page.inner_text(f'[data-testid="{test_id}"]').strip()
-
-
-def _wait_text(page, test_id: str, expected: str) -> None:
-    page.wait_for_function(
-        '([id, text]) => document.querySelector(`[data-testid="${id}"]`)?.textContent.trim() === text',
-        arg=[test_id, expected],
-        timeout=TIMEOUT_MS,
-    )
 
 
 def _event_row(page, kind: str, contains: str):
@@ -104,17 +47,17 @@ def test_operator_sets_a_limit_and_pulls_the_kill_switch_live(page, daphne_serve
     page.set_default_timeout(TIMEOUT_MS)
     operator = UserFactory(username="risk-operator", roles=["operator"], timezone="Europe/London")
     account = trading.account_open(owner=operator, name="Risk desk", deposit=Decimal("100000"))
-    _quote("1.10000", "1.10010")
+    quote("1.10000", "1.10010")
 
-    with _screenshot_on_failure(page, "risk-page"):
-        _login(page, daphne_server.base_url, "risk-operator")
+    with screenshot_on_failure(page, "risk-page"):
+        login(page, daphne_server.base_url, "risk-operator")
         page.click('[data-testid="nav-risk"]')
         page.wait_for_url("**/risk")
         page.evaluate("window.__riskLoaded = true")  # a reload would lose it
 
         page.wait_for_selector('[data-testid="trading-connection"][data-state="open"]')
         page.wait_for_selector('[data-testid="risk-limits-table"]')
-        _wait_text(page, "risk-state", "ACTIVE")
+        wait_text(page, "risk-state", "ACTIVE")
         for name in ("max_order_lots", "max_position_lots", "max_open_orders", "max_daily_loss"):
             assert page.query_selector(f'[data-testid="limit-row-{name}"]') is not None
         # Numbers are right-aligned.
@@ -122,31 +65,31 @@ def test_operator_sets_a_limit_and_pulls_the_kill_switch_live(page, daphne_serve
             '[data-testid="limit-current-max_open_orders"]', "el => getComputedStyle(el).textAlign"
         )
         assert align == "right"
-        _wait_text(page, "limit-current-max_open_orders", "0")
+        wait_text(page, "limit-current-max_open_orders", "0")
         page.wait_for_selector('[data-testid="kill-switch"]')
         page.wait_for_selector('[data-testid="limits-editor"]')
         _top(page)
-        _shot(page, "risk-0-limits")
+        shot(page, "risk-0-limits")
 
         # A bad value: the server's message shows next to the field, nothing changes.
         page.fill('[data-testid="limits-input-max_order_lots"]', "-1")
         page.click('[data-testid="limits-save"]')
         page.wait_for_selector('[data-testid="limits-error-max_order_lots"]')
-        assert "positive" in _text(page, "limits-error-max_order_lots")
+        assert "positive" in text(page, "limits-error-max_order_lots")
         assert (
             page.get_attribute('[data-testid="limits-input-max_order_lots"]', "aria-invalid")
             == "true"
         )
-        _shot(page, "risk-1-limit-error")
+        shot(page, "risk-1-limit-error")
 
         page.fill('[data-testid="limits-input-max_order_lots"]', "0.05")
         assert page.query_selector('[data-testid="limits-error-max_order_lots"]') is None
         page.click('[data-testid="limits-save"]')
-        _wait_text(page, "limits-saved", "Saved 1 limit.")
-        _wait_text(page, "limit-value-max_order_lots", "0.05")
+        wait_text(page, "limits-saved", "Saved 1 limit.")
+        wait_text(page, "limit-value-max_order_lots", "0.05")
         _event_row(page, "limits", "max_order_lots")
         assert AccountRisk.objects.get(account=account).max_order_lots == Decimal("0.05")
-        _shot(page, "risk-2-limit-saved")
+        shot(page, "risk-2-limit-saved")
 
         # The kill switch: nothing happens before the phrase is typed.
         page.fill('[data-testid="kill-reason"]', "Browser test: runaway strategy")
@@ -155,21 +98,21 @@ def test_operator_sets_a_limit_and_pulls_the_kill_switch_live(page, daphne_serve
         assert page.is_disabled('[data-testid="kill-confirm"]')
         page.fill('[data-testid="kill-confirm-input"]', "HALT")
         assert page.is_enabled('[data-testid="kill-confirm"]')
-        _shot(page, "risk-3-kill-confirm")
+        shot(page, "risk-3-kill-confirm")
         assert not RiskEvent.objects.filter(kind=RiskEvent.Kind.KILL_SWITCH).exists()
         page.click('[data-testid="kill-confirm"]')
 
         page.wait_for_selector('[data-testid="kill-result"]')
-        assert "Account Risk desk halted" in _text(page, "kill-result")
+        assert "Account Risk desk halted" in text(page, "kill-result")
         assert page.query_selector('[data-testid="kill-confirm-dialog"]') is None
-        _wait_text(page, "risk-state", "HALTED")
-        _wait_text(page, "risk-state-reason", "Browser test: runaway strategy")
-        _wait_text(page, "risk-state-actor", "risk-operator")
+        wait_text(page, "risk-state", "HALTED")
+        wait_text(page, "risk-state-reason", "Browser test: runaway strategy")
+        wait_text(page, "risk-state-actor", "risk-operator")
         _event_row(page, "kill_switch", "Kill switch on account Risk desk")
         _event_row(page, "state", "is now halted")
         page.wait_for_selector('[data-testid="state-history"] tr:has-text("runaway strategy")')
         _top(page)
-        _shot(page, "risk-4-halted")
+        shot(page, "risk-4-halted")
         assert AccountRisk.objects.get(account=account).state == TradingState.HALTED
 
         # Lifted elsewhere (the admin, another operator): the push brings it here.
@@ -180,11 +123,11 @@ def test_operator_sets_a_limit_and_pulls_the_kill_switch_live(page, daphne_serve
             reason="Back office: resumed",
         )
         _event_row(page, "state", "Back office: resumed")
-        _wait_text(page, "risk-state", "ACTIVE")
-        _wait_text(page, "risk-state-reason", "Back office: resumed")
+        wait_text(page, "risk-state", "ACTIVE")
+        wait_text(page, "risk-state-reason", "Back office: resumed")
         page.wait_for_selector('[data-testid="state-history"] tr:has-text("Back office: resumed")')
         _top(page)
-        _shot(page, "risk-5-resumed-live")
+        shot(page, "risk-5-resumed-live")
 
         assert page.evaluate("window.__riskLoaded") is True  # never reloaded
 
@@ -194,15 +137,15 @@ def test_trader_sees_limits_read_only_and_no_kill_switch(page, daphne_server):
     trader = UserFactory(username="risk-trader", roles=["trader"])
     trading.account_open(owner=trader, name="Trader paper", deposit=Decimal("5000"))
 
-    with _screenshot_on_failure(page, "risk-trader"):
-        _login(page, daphne_server.base_url, "risk-trader")
+    with screenshot_on_failure(page, "risk-trader"):
+        login(page, daphne_server.base_url, "risk-trader")
         page.goto(f"{daphne_server.base_url}/risk")
         page.wait_for_selector('[data-testid="risk-limits-table"]')
-        _wait_text(page, "risk-state", "ACTIVE")
+        wait_text(page, "risk-state", "ACTIVE")
         page.wait_for_selector('[data-testid="risk-readonly"]')
         assert page.query_selector('[data-testid="kill-switch"]') is None
         assert page.query_selector('[data-testid="kill-arm"]') is None
         assert page.query_selector('[data-testid="limits-editor"]') is None
         assert page.query_selector('[data-testid="state-control"]') is None
         _top(page)
-        _shot(page, "risk-trader")
+        shot(page, "risk-trader")

@@ -8,83 +8,24 @@ it gone and the balance updated — all without a reload.
 Screenshots go to ``var/test-artifacts/browser/`` (or ``$FX_TEST_ARTIFACTS/browser/``).
 """
 
-import os
-from contextlib import contextmanager
-from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
-from apps.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
-from apps.marketdata import live
+from apps.accounts.tests.factories import UserFactory
 from apps.trading import services as trading
 from apps.trading.models import Order
+from tests.browser.helpers import (
+    TIMEOUT_MS,
+    login,
+    quote,
+    screenshot_on_failure,
+    shot,
+    text,
+    wait_text,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-ARTIFACTS = (
-    Path(os.environ.get("FX_TEST_ARTIFACTS") or Path(settings.BASE_DIR) / "var" / "test-artifacts")
-    / "browser"
-)
-TIMEOUT_MS = 30_000
-
-
-def _quote(bid: str, ask: str) -> None:
-    """A live EURUSD quote: stored for REST, snapshots and the paper broker, and
-    published as a tick to every /ws/prices/ subscriber."""
-    now = datetime.now(UTC)
-    message = {
-        "type": "tick",
-        "symbol": "EURUSD",
-        "bid": bid,
-        "ask": ask,
-        "time": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-        "ts": int(now.timestamp() * 1000),
-        "source": "test",
-        "simulated": True,
-    }
-    live.publish([message], [], message)
-
-
-def _shot(page, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-@contextmanager
-def _screenshot_on_failure(page, name: str):
-    try:
-        yield
-    except Exception:
-        try:
-            _shot(page, f"{name}-failure")
-        except Exception:
-            pass
-        raise
-
-
-def _login(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill('[data-testid="login-username"]', username)
-    page.fill('[data-testid="login-password"]', DEFAULT_PASSWORD)
-    page.press('[data-testid="login-password"]', "Enter")
-    page.wait_for_selector('[data-testid="current-user"]')
-
-
-def _text(page, test_id: str) -> str:
-    return page.inner_text(f'[data-testid="{test_id}"]').strip()
-
-
-def _wait_text(page, test_id: str, expected: str) -> None:
-    page.wait_for_function(
-        '([id, text]) => document.querySelector(`[data-testid="${id}"]`)?.textContent.trim() === text',
-        arg=[test_id, expected],
-        timeout=TIMEOUT_MS,
-    )
 
 
 def test_trader_places_a_market_order_sees_fill_and_position_live_then_closes_it(
@@ -93,10 +34,10 @@ def test_trader_places_a_market_order_sees_fill_and_position_live_then_closes_it
     page.set_default_timeout(TIMEOUT_MS)
     trader = UserFactory(username="desk-trader", roles=["trader"], timezone="Europe/London")
     account = trading.account_open(owner=trader, name="Paper desk", deposit=Decimal("100000"))
-    _quote("1.10000", "1.10010")
+    quote("1.10000", "1.10010")
 
-    with _screenshot_on_failure(page, "trade-page"):
-        _login(page, daphne_server.base_url, "desk-trader")
+    with screenshot_on_failure(page, "trade-page"):
+        login(page, daphne_server.base_url, "desk-trader")
         page.click('[data-testid="nav-trading"]')
         page.wait_for_url("**/trade")
         # Marks this document: a reload would lose it.
@@ -104,27 +45,27 @@ def test_trader_places_a_market_order_sees_fill_and_position_live_then_closes_it
 
         page.wait_for_selector('[data-testid="trading-connection"][data-state="open"]')
         page.wait_for_selector('[data-testid="prices-connection"][data-state="open"]')
-        _wait_text(page, "account-balance", "100,000.00")
+        wait_text(page, "account-balance", "100,000.00")
         assert page.input_value('[data-testid="ticket-symbol"]') == "EURUSD"
-        _wait_text(page, "ticket-ask", "1.10010")
-        assert _text(page, "ticket-bid") == "1.10000"
+        wait_text(page, "ticket-ask", "1.10010")
+        assert text(page, "ticket-bid") == "1.10000"
 
         # Enter without a side: the ticket says what is missing, nothing is sent.
         page.fill('[data-testid="ticket-quantity"]', "1.00")
         page.press('[data-testid="ticket-quantity"]', "Enter")
-        assert "Choose buy or sell" in _text(page, "ticket-side-error")
+        assert "Choose buy or sell" in text(page, "ticket-side-error")
         assert Order.objects.filter(account=account).count() == 0
-        _shot(page, "trade-0-ticket-needs-a-side")
+        shot(page, "trade-0-ticket-needs-a-side")
 
         page.click('[data-testid="ticket-side-buy"]')
-        assert _text(page, "ticket-submit") == "Buy 1.00 EURUSD at market"
+        assert text(page, "ticket-submit") == "Buy 1.00 EURUSD at market"
         page.dblclick('[data-testid="ticket-submit"]')
 
         page.wait_for_selector('[data-testid="ticket-result"][data-status="filled"]')
         row = page.wait_for_selector('[data-testid^="position-row-"]')
         position_id = row.get_attribute("data-testid").rsplit("-", 1)[1]
         assert row.get_attribute("data-symbol") == "EURUSD"
-        assert _text(page, f"position-quantity-{position_id}") == "1.00"
+        assert text(page, f"position-quantity-{position_id}") == "1.00"
         # One order for the double click.
         orders = list(Order.objects.filter(account=account))
         assert len(orders) == 1 and orders[0].source == "ui"
@@ -134,34 +75,34 @@ def test_trader_places_a_market_order_sees_fill_and_position_live_then_closes_it
         page.click('[data-testid="blotter-tab-fills"]')
         fill = page.wait_for_selector('[data-testid^="fill-row-"]')
         fill_id = fill.get_attribute("data-testid").rsplit("-", 1)[1]
-        assert _text(page, f"fill-price-{fill_id}") == "1.10010"
+        assert text(page, f"fill-price-{fill_id}") == "1.10010"
 
         page.click('[data-testid="blotter-tab-history"]')
         page.wait_for_selector(f'[data-testid="history-row-{orders[0].pk}"][data-status="filled"]')
 
         # The market moves: the position's P&L follows the live price.
         page.click('[data-testid="blotter-tab-positions"]')
-        _quote("1.10110", "1.10120")
-        _wait_text(page, "ticket-bid", "1.10110")
+        quote("1.10110", "1.10120")
+        wait_text(page, "ticket-bid", "1.10110")
         # 1 lot × 100,000 × (1.10110 − 1.10010) = 100 USD
-        _wait_text(page, f"position-pnl-{position_id}", "100.00")
-        _wait_text(page, "account-equity", "100,100.00")  # equity follows the price too
+        wait_text(page, f"position-pnl-{position_id}", "100.00")
+        wait_text(page, "account-equity", "100,100.00")  # equity follows the price too
         # Margin as the server computes it: 100,000 EUR / 30 at the EURUSD mid 1.10115.
-        _wait_text(page, "account-margin", "3,670.50")
-        _shot(page, "trade-1-position-open")
+        wait_text(page, "account-margin", "3,670.50")
+        shot(page, "trade-1-position-open")
 
         page.click(f'[data-testid="position-close-{position_id}"]')
         page.wait_for_selector('[data-testid="positions-empty"]')
-        _wait_text(page, "account-balance", "100,100.00")
-        _wait_text(page, "account-margin", "0.00")
-        _wait_text(page, "blotter-count-positions", "0")
-        _shot(page, "trade-2-position-closed")
+        wait_text(page, "account-balance", "100,100.00")
+        wait_text(page, "account-margin", "0.00")
+        wait_text(page, "blotter-count-positions", "0")
+        shot(page, "trade-2-position-closed")
 
         page.click('[data-testid="blotter-tab-fills"]')
         page.wait_for_function(
             "() => document.querySelectorAll('[data-testid^=\"fill-row-\"]').length === 2"
         )
-        _shot(page, "trade-3-fills")
+        shot(page, "trade-3-fills")
 
         assert page.evaluate("window.__deskLoaded") is True  # never reloaded
     account.refresh_from_db()
@@ -173,13 +114,13 @@ def test_viewer_sees_the_desk_without_trading_actions(page, daphne_server):
     viewer = UserFactory(username="desk-viewer", roles=["viewer"])
     trading.account_open(owner=viewer, name="Watching", deposit=Decimal("5000"))
 
-    with _screenshot_on_failure(page, "trade-viewer"):
-        _login(page, daphne_server.base_url, "desk-viewer")
+    with screenshot_on_failure(page, "trade-viewer"):
+        login(page, daphne_server.base_url, "desk-viewer")
         page.goto(f"{daphne_server.base_url}/trade")
-        _wait_text(page, "account-balance", "5,000.00")
-        assert "cannot trade" in _text(page, "ticket-readonly")
+        wait_text(page, "account-balance", "5,000.00")
+        assert "cannot trade" in text(page, "ticket-readonly")
         assert page.query_selector('[data-testid="order-ticket"]') is None
         assert page.query_selector('[data-testid="ticket-submit"]') is None
         page.wait_for_selector('[data-testid="positions-empty"]')
         assert page.query_selector('[data-testid="positions-close-all"]') is None
-        _shot(page, "trade-viewer")
+        shot(page, "trade-viewer")
