@@ -3,6 +3,7 @@ import { formatMetric, formatReturn, lossValue } from "../../backtests/metrics";
 import { formatUtc } from "../format";
 import { isoToZonedWallTime } from "../../trading/zonedTime";
 import { StatusPill } from "./StatusPill";
+import { RunListCard, openableRow } from "../RunList";
 
 interface Props {
   rows: Backtest[] | undefined;
@@ -37,81 +38,59 @@ const day = (iso: string) => iso.slice(0, 10);
 /** Past backtests, newest first; a click opens one. */
 export function BacktestList({ rows, selected, onOpen, timeZone, error, fetching, strategyNames }: Props) {
   return (
-    <section className="card" data-testid="bt-list" aria-labelledby="bt-list-title">
-      <header className="card-header">
-        <h2 id="bt-list-title">Backtests</h2>
-        <span className={`card-meta${fetching ? " pulsing" : ""}`}>{rows ? `${rows.length} latest` : ""}</span>
-      </header>
-      {error && (
-        <div className="alert alert-error compact" role="alert">
-          Could not load backtests: {error.message}
-        </div>
-      )}
-      {!rows && !error && <div className="muted pad">Loading backtests…</div>}
-      {rows && rows.length === 0 && (
-        <div className="muted pad" data-testid="bt-list-empty">
-          No backtests yet: run one with the form.
-        </div>
-      )}
-      {rows && rows.length > 0 && (
-        <div className="bt-list-scroll">
-          <table className="table blotter-table bt-list-table">
-            <thead>
-              <tr>
-                <th className="num">#</th>
-                <th>Strategy</th>
-                <th>Symbol</th>
-                <th>Period (UTC)</th>
-                <th>Status</th>
-                <th className="num">Return</th>
-                <th className="num">Max DD</th>
-                <th className="num">Sharpe</th>
-                <th className="num">Trades</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((row) => {
-                const done = row.status === "done";
-                const ret = done ? row.metrics?.total_return : null;
-                return (
-                  <tr
-                    key={row.id}
-                    className={`clickable${row.id === selected ? " selected" : ""}`}
-                    onClick={() => onOpen(row.id)}
-                    onKeyDown={(e) => {
-                      if (e.key === "Enter" || e.key === " ") {
-                        e.preventDefault();
-                        onOpen(row.id);
-                      }
-                    }}
-                    tabIndex={0}
-                    aria-selected={row.id === selected}
-                    title={`Created ${zonedText(row.created_at, timeZone)}${row.finished_at ? `, finished ${zonedText(row.finished_at, timeZone)}` : ""}`}
-                    data-testid={`bt-row-${row.id}`}
-                    data-status={row.status}
-                  >
-                    <td className="num">{row.id}</td>
-                    <td title={row.strategy}>{strategyNames.get(row.strategy) ?? row.strategy}</td>
-                    <td className="symbol">
-                      {row.symbols.join(", ")} <span className="muted">{row.timeframe}</span>
-                    </td>
-                    <td className="num">
-                      {day(row.start)} → {day(row.end)}
-                    </td>
-                    <td>
-                      <StatusPill status={row.status} progress={row.progress} testId={`bt-row-status-${row.id}`} />
-                    </td>
-                    <td className={`num ${ret ? (ret > 0 ? "pnl-pos" : "pnl-neg") : ""}`}>{done ? formatReturn(ret) : ""}</td>
-                    <td className="num">{done ? formatReturn(lossValue(row.metrics?.max_drawdown)) : ""}</td>
-                    <td className="num">{done ? formatMetric(row.metrics?.sharpe, "ratio") : ""}</td>
-                    <td className="num">{done ? formatMetric(row.metrics?.trades, "count") : ""}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      )}
-    </section>
+    <RunListCard
+      prefix="bt"
+      title="Backtests"
+      noun="backtests"
+      empty={<>No backtests yet: run one with the form.</>}
+      count={rows?.length}
+      error={error}
+      fetching={fetching}
+      head={
+        <>
+          <tr>
+            <th className="num">#</th>
+            <th>Strategy</th>
+            <th>Symbol</th>
+            <th>Period (UTC)</th>
+            <th>Status</th>
+            <th className="num">Return</th>
+            <th className="num">Max DD</th>
+            <th className="num">Sharpe</th>
+            <th className="num">Trades</th>
+          </tr>
+        </>
+      }
+    >
+      {(rows ?? []).map((row) => {
+        const done = row.status === "done";
+        const ret = done ? row.metrics?.total_return : null;
+        return (
+          <tr
+            key={row.id}
+            {...openableRow(row.id, selected, onOpen)}
+            title={`Created ${zonedText(row.created_at, timeZone)}${row.finished_at ? `, finished ${zonedText(row.finished_at, timeZone)}` : ""}`}
+            data-testid={`bt-row-${row.id}`}
+            data-status={row.status}
+          >
+            <td className="num">{row.id}</td>
+            <td title={row.strategy}>{strategyNames.get(row.strategy) ?? row.strategy}</td>
+            <td className="symbol">
+              {row.symbols.join(", ")} <span className="muted">{row.timeframe}</span>
+            </td>
+            <td className="num">
+              {day(row.start)} → {day(row.end)}
+            </td>
+            <td>
+              <StatusPill status={row.status} progress={row.progress} testId={`bt-row-status-${row.id}`} />
+            </td>
+            <td className={`num ${ret ? (ret > 0 ? "pnl-pos" : "pnl-neg") : ""}`}>{done ? formatReturn(ret) : ""}</td>
+            <td className="num">{done ? formatReturn(lossValue(row.metrics?.max_drawdown)) : ""}</td>
+            <td className="num">{done ? formatMetric(row.metrics?.sharpe, "ratio") : ""}</td>
+            <td className="num">{done ? formatMetric(row.metrics?.trades, "count") : ""}</td>
+          </tr>
+        );
+      })}
+    </RunListCard>
   );
 }
