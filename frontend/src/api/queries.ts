@@ -1,4 +1,5 @@
 /** TanStack Query keys and hooks. Keep every query key here so invalidation stays greppable. */
+import { useMemo } from "react";
 import { QueryClient, replaceEqualDeep, useQuery } from "@tanstack/react-query";
 import { isActive, mergeBacktest, mergeBacktestList } from "../backtests/status";
 import { mergeDeployment, mergeDeploymentList } from "../deployments/status";
@@ -548,3 +549,23 @@ export function useRejectedSummary(id: number | null, enabled: boolean) {
     staleTime: 60_000,
   });
 }
+
+/** The enabled instruments (and their symbols) of ``useInstruments``. */
+export function useEnabledInstruments() {
+  const query = useInstruments();
+  const instruments = useMemo(() => {
+    const results = query.data?.results;
+    return Array.isArray(results) ? results.filter((i) => i && typeof i.symbol === "string" && i.enabled) : [];
+  }, [query.data]);
+  const symbols = useMemo(() => instruments.map((i) => i.symbol), [instruments]);
+  return { query, instruments, symbols };
+}
+
+/** The built-in strategies of ``useStrategyClasses`` and their names by key. */
+export function useStrategyCatalog() {
+  const query = useStrategyClasses();
+  const strategies = useMemo(() => (Array.isArray(query.data) ? query.data : []), [query.data]);
+  const strategyNames = useMemo(() => new Map(strategies.map((s) => [s.key, s.name])), [strategies]);
+  return { query, strategies, strategyNames };
+}
+

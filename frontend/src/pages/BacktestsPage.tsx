@@ -1,7 +1,7 @@
 import { useCallback, useMemo, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { useLocation, useNavigate, useParams } from "react-router-dom";
-import { queryKeys, useBacktest, useBacktests, useInstruments, useStrategyClasses } from "../api/queries";
+import { queryKeys, useBacktest, useBacktests, useEnabledInstruments, useStrategyCatalog } from "../api/queries";
 import type { Backtest, BacktestDetail } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { seedFromState, settingsFromBacktest } from "../backtests/paramsForm";
@@ -31,16 +31,9 @@ export function BacktestsPage() {
   const live = tradingStatus.state === "open";
   const trader = canTrade(user);
 
-  const classes = useStrategyClasses();
-  const strategies = useMemo(() => (Array.isArray(classes.data) ? classes.data : []), [classes.data]);
-  const strategyNames = useMemo(() => new Map(strategies.map((s) => [s.key, s.name])), [strategies]);
+  const { query: classes, strategies, strategyNames } = useStrategyCatalog();
 
-  const instrumentsQuery = useInstruments();
-  const instruments = useMemo(() => {
-    const results = instrumentsQuery.data?.results;
-    return Array.isArray(results) ? results.filter((i) => i && typeof i.symbol === "string" && i.enabled) : [];
-  }, [instrumentsQuery.data]);
-  const symbols = useMemo(() => instruments.map((i) => i.symbol), [instruments]);
+  const { instruments, symbols } = useEnabledInstruments();
   const digits = useMemo(() => new Map(instruments.map((i) => [i.symbol, i.digits])), [instruments]);
 
   const list = useBacktests({ live });

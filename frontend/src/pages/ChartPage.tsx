@@ -1,6 +1,6 @@
 import { lazy, Suspense, useEffect, useMemo, useRef, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
-import { useAccounts, useInstruments } from "../api/queries";
+import { useAccounts, useEnabledInstruments } from "../api/queries";
 import { useAuth } from "../auth/AuthContext";
 import { DEFAULT_TIMEFRAME, diffCandles, isTimeframe, TIMEFRAMES, type Candle, type Timeframe } from "../chart/candles";
 import { computeOverlays, updateOverlaysLast, type IndicatorSettings, type Overlays } from "../chart/indicators";
@@ -49,11 +49,7 @@ export function ChartPage() {
   const [search, setSearch] = useSearchParams();
   const navigate = useNavigate();
 
-  const instrumentsQuery = useInstruments();
-  const instruments = useMemo(() => {
-    const results = instrumentsQuery.data?.results;
-    return Array.isArray(results) ? results.filter((i) => i && typeof i.symbol === "string" && i.enabled) : [];
-  }, [instrumentsQuery.data]);
+  const { query: instrumentsQuery, instruments } = useEnabledInstruments();
   const bySymbol = useMemo(() => new Map(instruments.map((i) => [i.symbol, i])), [instruments]);
 
   const symbol = params.symbol ? params.symbol.toUpperCase() : null;

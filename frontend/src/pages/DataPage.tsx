@@ -1,7 +1,7 @@
-import { useCallback, useMemo } from "react";
+import { useCallback } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { useSearchParams } from "react-router-dom";
-import { queryKeys, useImport, useImports, useInstruments } from "../api/queries";
+import { queryKeys, useImport, useImports, useEnabledInstruments } from "../api/queries";
 import type { ImportRun } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { isImportActive } from "../data/imports";
@@ -29,11 +29,7 @@ export function DataPage() {
   const selected = importParam(search.get("import"));
   const live = usePricesConnection().state === "open";
 
-  const instrumentsQuery = useInstruments();
-  const instruments = useMemo(() => {
-    const results = instrumentsQuery.data?.results;
-    return Array.isArray(results) ? results.filter((i) => i && typeof i.symbol === "string" && i.enabled) : [];
-  }, [instrumentsQuery.data]);
+  const { query: instrumentsQuery, instruments } = useEnabledInstruments();
 
   const list = useImports({ live });
   const detail = useImport(selected, { live });

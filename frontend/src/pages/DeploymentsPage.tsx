@@ -7,8 +7,8 @@ import {
   useDataSources,
   useDeployment,
   useDeployments,
-  useInstruments,
-  useStrategyClasses,
+  useEnabledInstruments,
+  useStrategyCatalog,
 } from "../api/queries";
 import type { Deployment } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
@@ -34,15 +34,8 @@ export function DeploymentsPage() {
   const live = status.state === "open";
   const trader = canTrade(user);
 
-  const classes = useStrategyClasses();
-  const strategies = useMemo(() => (Array.isArray(classes.data) ? classes.data : []), [classes.data]);
-  const strategyNames = useMemo(() => new Map(strategies.map((s) => [s.key, s.name])), [strategies]);
-  const instrumentsQuery = useInstruments();
-  const instruments = useMemo(() => {
-    const results = instrumentsQuery.data?.results;
-    return Array.isArray(results) ? results.filter((i) => i && typeof i.symbol === "string" && i.enabled) : [];
-  }, [instrumentsQuery.data]);
-  const symbols = useMemo(() => instruments.map((i) => i.symbol), [instruments]);
+  const { query: classes, strategies, strategyNames } = useStrategyCatalog();
+  const { instruments, symbols } = useEnabledInstruments();
   const digits = useMemo(() => new Map(instruments.map((i) => [i.symbol, i.digits])), [instruments]);
   const accounts = useAccounts();
   const sources = useDataSources();

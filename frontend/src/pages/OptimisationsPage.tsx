@@ -4,10 +4,10 @@ import { useNavigate, useParams } from "react-router-dom";
 import {
   queryKeys,
   useAllTrials,
-  useInstruments,
+  useEnabledInstruments,
   useOptimisation,
   useOptimisations,
-  useStrategyClasses,
+  useStrategyCatalog,
 } from "../api/queries";
 import type { Optimisation, OptimisationDetail, OptimisationResult as Result } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
@@ -43,14 +43,8 @@ export function OptimisationsPage() {
   const live = status.state === "open";
   const trader = canTrade(user);
 
-  const classes = useStrategyClasses();
-  const strategies = useMemo(() => (Array.isArray(classes.data) ? classes.data : []), [classes.data]);
-  const strategyNames = useMemo(() => new Map(strategies.map((s) => [s.key, s.name])), [strategies]);
-  const instrumentsQuery = useInstruments();
-  const symbols = useMemo(() => {
-    const results = instrumentsQuery.data?.results;
-    return Array.isArray(results) ? results.filter((i) => i && typeof i.symbol === "string" && i.enabled).map((i) => i.symbol) : [];
-  }, [instrumentsQuery.data]);
+  const { query: classes, strategies, strategyNames } = useStrategyCatalog();
+  const { symbols } = useEnabledInstruments();
 
   const list = useOptimisations({ live });
   const detail = useOptimisation(selected, { live });
