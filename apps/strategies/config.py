@@ -236,3 +236,42 @@ def parse(data: dict, *, user=None) -> BacktestSpec:
         ),
         path=path,
     )
+
+
+def parse_stored(
+    *,
+    strategy: str,
+    params: dict,
+    symbols: list,
+    timeframe: str,
+    start,
+    end,
+    settings: dict,
+    path: str,
+) -> BacktestSpec:
+    """A request again from what a stored run kept (``BacktestSpec.settings_json``)."""
+    return parse(
+        {
+            "strategy": strategy,
+            "params": params,
+            "symbols": symbols,
+            "timeframe": timeframe,
+            "start": start,
+            "end": end,
+            **{k: settings.get(k) for k in SETTINGS_KEYS},
+            "swap": settings.get("swap", True),
+            "path": path,
+        }
+    )
+
+
+SETTINGS_KEYS = (
+    "initial_balance",
+    "account_currency",
+    "leverage",
+    "sizing",
+    "commission",
+    "spread",
+    "slippage",
+    "stop_out_level",
+)

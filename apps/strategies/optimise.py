@@ -275,26 +275,15 @@ def request(*, user, data: dict) -> Optimisation:
 
 
 def _spec(opt: Optimisation, params: dict, start: datetime, end: datetime):
-    s = opt.settings
-    return config_mod.parse(
-        {
-            "strategy": opt.strategy,
-            "params": params,
-            "symbols": opt.symbols,
-            "timeframe": opt.timeframe,
-            "start": start,
-            "end": end,
-            "initial_balance": s.get("initial_balance"),
-            "account_currency": s.get("account_currency"),
-            "leverage": s.get("leverage"),
-            "sizing": s.get("sizing"),
-            "commission": s.get("commission"),
-            "spread": s.get("spread"),
-            "slippage": s.get("slippage"),
-            "swap": s.get("swap", True),
-            "stop_out_level": s.get("stop_out_level"),
-            "path": s.get("path", "auto"),
-        }
+    return config_mod.parse_stored(
+        strategy=opt.strategy,
+        params=params,
+        symbols=opt.symbols,
+        timeframe=opt.timeframe,
+        start=start,
+        end=end,
+        settings=opt.settings,
+        path=opt.settings.get("path", "auto"),
     )
 
 

@@ -102,26 +102,15 @@ def backtest_request(*, user, data: dict) -> Backtest:
 
 
 def _spec_of(backtest: Backtest) -> config_mod.BacktestSpec:
-    s = backtest.settings
-    return config_mod.parse(
-        {
-            "strategy": backtest.strategy,
-            "params": backtest.params,
-            "symbols": backtest.symbols,
-            "timeframe": backtest.timeframe,
-            "start": backtest.start,
-            "end": backtest.end,
-            "initial_balance": s.get("initial_balance"),
-            "account_currency": s.get("account_currency"),
-            "leverage": s.get("leverage"),
-            "sizing": s.get("sizing"),
-            "commission": s.get("commission"),
-            "spread": s.get("spread"),
-            "slippage": s.get("slippage"),
-            "swap": s.get("swap", True),
-            "stop_out_level": s.get("stop_out_level"),
-            "path": backtest.path,
-        }
+    return config_mod.parse_stored(
+        strategy=backtest.strategy,
+        params=backtest.params,
+        symbols=backtest.symbols,
+        timeframe=backtest.timeframe,
+        start=backtest.start,
+        end=backtest.end,
+        settings=backtest.settings,
+        path=backtest.path,
     )
 
 
