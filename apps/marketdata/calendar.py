@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -56,12 +57,69 @@ def _as_us(index: pd.DatetimeIndex) -> np.ndarray:
     return index.as_unit("us").asi8
 
 
+def _offset_s(moment_s: int, zone: ZoneInfo) -> int:
+    return int(datetime.fromtimestamp(moment_s, zone).utcoffset().total_seconds())
+
+
+@lru_cache(maxsize=256)
+def _offsets_of_year(tz: str, year: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """UTC offset changes of ``tz`` during ``year``: (instants in UTC µs,
+    offset from each on), found by sampling every 14 days (shorter than any
+    offset a zone keeps) and bisecting each change to the second; the year's
+    first offset comes first."""
+    zone = ZoneInfo(tz)
+    start = int(datetime(year, 1, 1, tzinfo=UTC).timestamp())
+    end = int(datetime(year + 1, 1, 1, tzinfo=UTC).timestamp())
+    step = 14 * 86_400
+    first = _offset_s(start, zone)
+    starts, offsets = [start * US], [first * US]
+    previous, previous_offset = start, first
+    for moment in [*range(start + step, end, step), end]:
+        offset = _offset_s(moment, zone)
+        if offset != previous_offset:
+            lo, hi = previous, moment  # offset(lo) = previous_offset != offset(hi)
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if _offset_s(mid, zone) == previous_offset:
+                    lo = mid
+                else:
+                    hi = mid
+            if hi < end:
+                starts.append(hi * US)
+                offsets.append(offset * US)
+        previous, previous_offset = moment, offset
+    return tuple(starts), tuple(offsets)
+
+
 def _local_wall_us(time_us: np.ndarray, tz: str) -> np.ndarray:
-    """Wall-clock time in ``tz`` as naive microseconds (DST-aware)."""
-    index = pd.DatetimeIndex(np.asarray(time_us, dtype="datetime64[us]"), tz=None).tz_localize(
-        "UTC"
-    )
-    return _as_us(index.tz_convert(tz).tz_localize(None))
+    """Wall-clock time in ``tz`` as naive microseconds (DST-aware): each
+    instant plus the zone's offset from the last change before it (the
+    changes of the years spanned, found once per zone and year)."""
+    time_us = np.asarray(time_us, dtype=np.int64)
+    if len(time_us) == 0:
+        return time_us.copy()
+    first = int(time_us.min()) // US
+    last = int(time_us.max()) // US
+    lo_year = datetime.fromtimestamp(first, UTC).year if first > -62_135_596_800 else 1
+    hi_year = datetime.fromtimestamp(min(last, 253_402_300_799), UTC).year
+    if lo_year < 1900 or hi_year > 2200:  # outside what the sampling is meant for
+        index = pd.DatetimeIndex(np.asarray(time_us, dtype="datetime64[us]")).tz_localize("UTC")
+        return _as_us(index.tz_convert(tz).tz_localize(None))
+    starts: list[int] = []
+    offsets: list[int] = []
+    for year in range(lo_year, hi_year + 1):
+        year_starts, year_offsets = _offsets_of_year(tz, year)
+        starts.extend(year_starts)
+        offsets.extend(year_offsets)
+    starts_np = np.array(starts, dtype=np.int64)
+    offsets_np = np.array(offsets, dtype=np.int64)
+    if len(time_us) > 1 and (time_us[1:] >= time_us[:-1]).all():
+        # Sorted (bars are): each offset covers one run of instants.
+        bounds = np.searchsorted(time_us, starts_np[1:], side="left")
+        counts = np.diff(np.r_[0, bounds, len(time_us)])
+        return time_us + np.repeat(offsets_np, counts)
+    at = np.searchsorted(starts_np, time_us, side="right") - 1
+    return time_us + offsets_np[at]
 
 
 def wall_to_utc_us(wall_us: np.ndarray, tz: str) -> np.ndarray:

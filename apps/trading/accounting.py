@@ -22,7 +22,11 @@ Numbers: live trading passes ``Decimal`` everywhere. The backtest engine
 passes ``float`` (a ``Spec`` of floats, float prices): the same functions
 then run several times faster, money is rounded to 8 places with ``round``
 and average prices are not rounded. ``test_accounting_floats`` checks that
-both agree to the cent on random fills.
+both agree to the cent on random fills. The functions without branches on
+their numbers (conversion, P&L, margin, commission, ``swap_amount``) also
+take numpy arrays of floats, element by element: the backtest engine books
+all of a run's fills at once that way, and ``money`` rounds arrays exactly
+as ``round`` rounds each float.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
+
+import numpy as np
 
 MONEY = Decimal("0.00000001")
 # Average prices keep 20 decimals: the rounding of a blended entry price then
@@ -72,12 +78,32 @@ class Quote:
 def money(value: Decimal) -> Decimal:
     if isinstance(value, float):
         return round(value, 8)
+    if isinstance(value, np.ndarray):
+        return round_places(value, 8)
     return value.quantize(MONEY, rounding=ROUND_HALF_EVEN)
 
 
+def round_places(values: np.ndarray, places: int) -> np.ndarray:
+    """``round(x, places)`` of each element of a float array. numpy scales,
+    rounds and unscales: that equals Python's correctly rounded result except
+    where the scaled value lies within its own rounding error of a half (or
+    is too large to hold an integer exactly); those few are rounded by Python."""
+    values = np.asarray(values, dtype=np.float64)
+    out = np.round(values, places)
+    scaled = values * 10.0**places
+    doubtful = (np.abs(scaled - np.floor(scaled) - 0.5) <= np.abs(scaled) * 4.5e-16 + 1e-12) | (
+        np.abs(scaled) >= 2.0**52
+    )
+    if doubtful.any():
+        at = np.flatnonzero(doubtful)
+        out[at] = [round(v, places) for v in values[at].tolist()]
+    return out
+
+
 def zero_like(value) -> Decimal | float:
-    """0 of the number type in use (``Decimal`` live, ``float`` in backtests)."""
-    return 0.0 if isinstance(value, float) else ZERO
+    """0 of the number type in use (``Decimal`` live, ``float`` or float
+    arrays in backtests)."""
+    return 0.0 if isinstance(value, (float, np.ndarray)) else ZERO
 
 
 def _average(value: Decimal) -> Decimal:
@@ -194,9 +220,21 @@ def swap(
     ``rollover_date`` is the New York date of the 17:00 rollover.
     """
     points = spec.swap_long if quantity > 0 else spec.swap_short
-    amount_quote = (
-        abs(quantity) * spec.contract_size * spec.point * points * swap_nights(rollover_date)
-    )
+    return swap_amount(spec, quantity, points, swap_nights(rollover_date), account_ccy, quotes)
+
+
+def swap_amount(
+    spec: Spec,
+    quantity: Decimal,
+    points: Decimal,
+    nights: int,
+    account_ccy: str,
+    quotes: Mapping[str, Quote],
+) -> Decimal:
+    """Swap of ``quantity`` lots at ``points`` per lot per night for
+    ``nights`` nights, in the account currency (``swap`` picks the points
+    and nights; the backtest engine passes arrays of them)."""
+    amount_quote = abs(quantity) * spec.contract_size * spec.point * points * nights
     return convert(amount_quote, spec.quote, account_ccy, quotes)
 
 

@@ -1,7 +1,9 @@
 """One backtest in a fresh process (run by ``bench_backtest``): prints JSON.
 
 Usage: python bench/tools/backtest_once.py PATH BARS
-PATH: vectorised | bar | baseline-loop | baseline-numpy
+PATH: vectorised | bar | bar-fill-by-fill | baseline-loop | baseline-numpy
+(bar-fill-by-fill: the bar path with every fill booked as it happens, as
+runs whose account feeds back into their orders go)
 """
 
 import json
@@ -101,7 +103,9 @@ def main(path: str, n: int) -> None:
     )
     cls = BUILTIN["sma_cross"]
     started = time.perf_counter()
-    result = run(lambda: cls(fast=10, slow=20), [series], settings, path=path)
+    at_once = path != "bar-fill-by-fill"
+    path = "bar" if path == "bar-fill-by-fill" else path
+    result = run(lambda: cls(fast=10, slow=20), [series], settings, path=path, at_once=at_once)
     seconds = time.perf_counter() - started
     print(
         json.dumps(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
 from apps.marketdata import calendar
+from apps.strategies.engine.ledger import column
 
 YEAR_US = 365.25 * 86_400 * 1_000_000
 TRADING_DAYS = 252
@@ -19,17 +21,19 @@ def _num(value) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def drawdown(equity: np.ndarray) -> np.ndarray:
+def drawdown(equity: np.ndarray, peak: np.ndarray | None = None) -> np.ndarray:
     """Fall below the running peak, as a fraction of the peak (≤ 0)."""
-    peak = np.maximum.accumulate(equity)
+    if peak is None:
+        peak = np.maximum.accumulate(equity)
     with np.errstate(divide="ignore", invalid="ignore"):
         dd = np.where(peak > 0, equity / peak - 1.0, 0.0)
     return dd
 
 
-def _max_drawdown_duration(time_us: np.ndarray, equity: np.ndarray) -> tuple[float, int]:
+def _max_drawdown_duration(
+    time_us: np.ndarray, equity: np.ndarray, peak: np.ndarray
+) -> tuple[float, int]:
     """Longest time (days) and bars spent below a previous peak."""
-    peak = np.maximum.accumulate(equity)
     under = equity < peak
     if not under.any():
         return 0.0, 0
@@ -45,11 +49,14 @@ def _max_drawdown_duration(time_us: np.ndarray, equity: np.ndarray) -> tuple[flo
     return float(days[longest]), int(bars[longest])
 
 
-def daily_returns(time_us: np.ndarray, equity: np.ndarray) -> np.ndarray:
-    """Returns between the last equity of each FX trade date."""
+def daily_returns(
+    time_us: np.ndarray, equity: np.ndarray, trade_days: np.ndarray | None = None
+) -> np.ndarray:
+    """Returns between the last equity of each FX trade date (``trade_days``:
+    the trade dates of ``time_us`` when already known)."""
     if len(equity) < 2:
         return np.zeros(0)
-    dates = calendar.trade_dates(time_us)
+    dates = calendar.trade_dates(time_us) if trade_days is None else trade_days
     last = np.r_[dates[1:] != dates[:-1], True]
     closes = equity[last]
     if len(closes) < 2:
@@ -59,11 +66,18 @@ def daily_returns(time_us: np.ndarray, equity: np.ndarray) -> np.ndarray:
 
 
 def monthly_returns(time_us: np.ndarray, equity: np.ndarray, initial: float) -> list[dict]:
-    months = time_us.astype("datetime64[us]").astype("datetime64[M]")
-    last = np.r_[months[1:] != months[:-1], True]
+    if not len(time_us):
+        return []
+    # Months change only where UTC days do: convert those few instants.
+    days = time_us // 86_400_000_000
+    day_ends = np.flatnonzero(np.r_[days[1:] != days[:-1], True])
+    months = time_us[day_ends].astype("datetime64[us]").astype("datetime64[M]")
+    last = day_ends[np.r_[months[1:] != months[:-1], True]]
     out = []
     previous = initial
-    for month, value in zip(months[last], equity[last], strict=True):
+    for month, value in zip(
+        time_us[last].astype("datetime64[us]").astype("datetime64[M]"), equity[last], strict=True
+    ):
         out.append({"month": str(month), "return": _num(value / previous - 1 if previous else 0)})
         previous = value
     return out
@@ -74,8 +88,9 @@ def compute(
     time_us: np.ndarray,
     equity: np.ndarray,
     exposed: np.ndarray,
-    trades: list[dict],
+    trades: Sequence[dict],
     initial: float,
+    trade_days: np.ndarray | None = None,
 ) -> dict:
     final = float(equity[-1]) if len(equity) else initial
     total = final / initial - 1 if initial else 0.0
@@ -83,10 +98,11 @@ def compute(
     annual = None
     if years > 0 and final > 0:
         annual = (final / initial) ** (1 / years) - 1
-    dd = drawdown(equity) if len(equity) else np.zeros(0)
+    peak = np.maximum.accumulate(equity) if len(equity) else np.zeros(0)
+    dd = drawdown(equity, peak) if len(equity) else np.zeros(0)
     max_dd = float(-dd.min()) if len(dd) else 0.0
-    dd_days, dd_bars = _max_drawdown_duration(time_us, equity) if len(equity) else (0.0, 0)
-    daily = daily_returns(time_us, equity)
+    dd_days, dd_bars = _max_drawdown_duration(time_us, equity, peak) if len(equity) else (0.0, 0)
+    daily = daily_returns(time_us, equity, trade_days)
     sharpe = sortino = None
     if len(daily) > 1:
         std = daily.std(ddof=1)
@@ -96,7 +112,7 @@ def compute(
         if downside > 0:
             sortino = daily.mean() / downside * math.sqrt(TRADING_DAYS)
     calmar = annual / max_dd if annual is not None and max_dd > 0 else None
-    net = np.array([t["net_pnl"] for t in trades], dtype=float)
+    net = np.array(column(trades, "net_pnl"), dtype=float)
     wins, losses = net[net > 0], net[net <= 0]
     gross_win, gross_loss = float(wins.sum()), float(-losses.sum())
     avg_win = float(wins.mean()) if len(wins) else None
@@ -124,10 +140,10 @@ def compute(
         "average_trade": _num(expectancy),
         "average_win": _num(avg_win),
         "average_loss": _num(avg_loss),
-        "average_bars_held": _num(np.mean([t["bars"] for t in trades])) if trades else None,
+        "average_bars_held": _num(np.mean(column(trades, "bars"))) if len(trades) else None,
         "exposure_time": _num(exposed.mean()) if len(exposed) else 0.0,
-        "commission": _num(sum(t["commission"] for t in trades)),
-        "swap": _num(sum(t["swap"] for t in trades)),
+        "commission": _num(np.sum(np.asarray(column(trades, "commission"), dtype=float))),
+        "swap": _num(np.sum(np.asarray(column(trades, "swap"), dtype=float))),
         "years": _num(years),
     }
 

@@ -2,11 +2,15 @@
 
 ``run`` picks the path: the vectorised one when the strategy declares it
 (``vectorised``, and no stop-loss, take-profit or trailing stop is set) and
-the run has one instrument; else bar by bar. Both drive the simulator's
-methods in the same order (see ``simulator``): the vectorised path only
-skips the bars on which the bar-by-bar path does nothing (no order, no
-signal, no rollover with a position, no stop-out check needed), found with
-numpy. ``test_engine`` checks both give identical trades and equity.
+the run has one instrument; else bar by bar.
+
+The vectorised path first turns the signals into the run's fills with numpy
+and books them all at once (``ledger``) when sizing does not depend on the
+equity; ``ledger`` refuses runs where the account would feed back into the
+fills (an order refused for margin, a stop-out), and those go through the
+simulator like the bar-by-bar path, only skipping the bars on which nothing
+happens (no order, no signal, no rollover with a position, no stop-out check
+needed). ``test_engine`` checks every way gives identical trades and equity.
 """
 
 from __future__ import annotations
@@ -15,16 +19,18 @@ import math
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 
 from apps.marketdata import calendar
+from apps.strategies.engine import ledger
 from apps.strategies.engine import metrics as metrics_mod
 from apps.strategies.engine.data import Series
-from apps.strategies.engine.simulator import Book, Settings, Simulator
+from apps.strategies.engine.simulator import Book, NeedsAccount, Settings, Simulator, fixed_lots
 from apps.strategies.errors import BacktestCancelled
 from apps.strategies.framework import Context, Strategy
+from apps.trading import accounting as acc
 
 PROGRESS_EVERY = 4_096  # bars between progress reports and cancel checks
 
@@ -46,6 +52,8 @@ class Result:
     notes: list[str] = field(default_factory=list)
     rejected: list[dict] = field(default_factory=list)
     fills: list[tuple] = field(default_factory=list)
+    # Whether the fills were booked all at once (``ledger``), not one by one.
+    booked_at_once: bool = False
 
     @property
     def drawdown(self) -> np.ndarray:
@@ -56,23 +64,7 @@ def rollover_dates(time_us: np.ndarray) -> dict[int, list[date]]:
     """Bars preceded by 17:00 New York rollovers: bar index → the New York
     dates of the weekday rollovers between the previous bar's open and its
     own (usually one; several across a gap in the data)."""
-    if len(time_us) < 2:
-        return {}
-    trade = calendar.trade_dates(time_us)
-    changed = np.flatnonzero(trade[1:] != trade[:-1]) + 1
-    firsts = trade[changed - 1].astype(date).tolist()
-    lasts = trade[changed].astype(date).tolist()
-    out: dict[int, list[date]] = {}
-    for j, first, last in zip(changed.tolist(), firsts, lasts, strict=True):
-        days = []
-        day = first
-        while day < last:
-            if day.weekday() < 5:
-                days.append(day)
-            day += timedelta(days=1)
-        if days:
-            out[j] = days
-    return out
+    return ledger.rollovers(time_us).by_bar()
 
 
 class BacktestContext(Context):
@@ -136,34 +128,141 @@ def run(
     path: str = "auto",
     progress: Callable[[float], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    at_once: bool = True,
 ) -> Result:
-    """Backtest one strategy instance per instrument over ``series``."""
+    """Backtest one strategy instance per instrument over ``series``.
+    ``at_once``: book the fills all at once where the run allows it (the
+    default; ``False`` books every fill as it happens, which tests compare)."""
     started = _time.perf_counter()
     strategies = [strategy_factory() for _ in series]
     chosen = choose_path(strategies[0], series, path)
+    if chosen == "vectorised" and at_once:
+        if cancelled is not None and cancelled():
+            raise BacktestCancelled()
+        result = _vectorised_batch(strategies[0], series[0], settings, started)
+        if result is not None:
+            result.warmup = strategies[0].warmup()
+            result.booked_at_once = True
+            return result
+    if (
+        at_once
+        and chosen == "bar"
+        and len(series) == 1
+        and fixed_lots(settings, series[0].spec, series[0].instrument) is not None
+    ):
+        result = _bars_deferred(strategies, series[0], settings, started, progress, cancelled)
+        if result is not None:
+            return _with_notes(result, path, chosen)
+        strategies = [strategy_factory() for _ in series]  # fresh state for the rerun
     sim = Simulator(series, settings)
-    contexts = []
-    batch = []
-    for b, strategy, se in zip(sim.books, strategies, series, strict=True):
-        ind = strategy.compute_indicators(se.arrays())
-        batch.append(ind)
-        contexts.append(BacktestContext(sim, b, {k: v.tolist() for k, v in ind.items()}))
-    for strategy, ctx in zip(strategies, contexts, strict=True):
-        strategy.start(ctx)
+    contexts = _contexts(sim, strategies, series)
     if chosen == "vectorised":
-        _vectorised(sim, strategies[0], series[0], batch[0], contexts[0], progress, cancelled)
+        ind = contexts[0].batch
+        _vectorised(sim, strategies[0], series[0], ind, contexts[0], progress, cancelled)
     elif len(series) == 1:
         _bars_one(sim, strategies[0], series[0], contexts[0], progress, cancelled)
     else:
         _bars_many(sim, strategies, series, contexts, progress, cancelled)
     result = _result(sim, series, settings, chosen, started)
     result.warmup = strategies[0].warmup()
-    if path == "vectorised" and chosen != "vectorised":
+    return _with_notes(result, path, chosen)
+
+
+def _with_notes(result: Result, requested: str, chosen: str) -> Result:
+    if requested == "vectorised" and chosen != "vectorised":
         result.notes.append(
             "The vectorised path needs a vectorised strategy, one instrument and no "
             "stop-loss, take-profit or trailing stop; this run went bar by bar."
         )
     return result
+
+
+def _contexts(sim: Simulator, strategies: list[Strategy], series: list[Series]) -> list:
+    """Each strategy's context (indicators computed in batch), started."""
+    contexts = []
+    for b, strategy, se in zip(sim.books, strategies, series, strict=True):
+        ind = strategy.compute_indicators(se.arrays())
+        ctx = BacktestContext(sim, b, {k: v.tolist() for k, v in ind.items()})
+        ctx.batch = ind
+        contexts.append(ctx)
+    for strategy, ctx in zip(strategies, contexts, strict=True):
+        strategy.start(ctx)
+    return contexts
+
+
+def _bars_deferred(strategies, se, settings, started, progress, cancelled) -> Result | None:
+    """Bar by bar with the fills recorded and booked at once afterwards
+    (``ledger``). ``None`` when the run needs its account as it goes: the
+    strategy reads the equity, a fill adds to or partly closes a position,
+    or ``ledger.book`` refuses the fills (a refusal for margin, a stop-out)."""
+    sim = Simulator([se], settings)
+    sim.deferred = True
+    try:
+        ctx = _contexts(sim, strategies, [se])[0]
+        b = sim.books[0]
+        on_bar, on_open, on_close = strategies[0].on_bar, sim.on_open, sim.on_close
+        n = len(se)
+        for start in range(0, n, PROGRESS_EVERY):
+            if start:
+                _check(start, n, progress, cancelled)
+            for j in range(start, min(start + PROGRESS_EVERY, n)):
+                if b.pending or b.sl is not None or b.tp is not None:
+                    on_open(b, j, j)
+                ctx.i = j
+                on_bar(ctx, j)
+                if b.trail is not None and b.lots:
+                    on_close(b, j)
+        sim.finish({0: n - 1}, {0: n - 1})
+    except NeedsAccount:
+        return None
+    spread = np.asarray(b.spread, dtype=np.float64)
+    trade_days = calendar.trade_dates(se.time_us)
+    if sim.fills:
+        _, bar, lots, price, reasons = (list(x) for x in zip(*sim.fills, strict=True))
+    else:
+        bar, lots, price, reasons = [], [], [], []
+    fills = ledger.Fills(
+        np.array(bar, dtype=np.int64),
+        np.array(lots, dtype=np.float64),
+        np.array(price, dtype=np.float64),
+        np.array(sim.fill_at_open, dtype=bool),
+        reasons,
+    )
+    book = _book(se, spread, fills, settings, trade_days)
+    if book is None:
+        return None
+    result = _finish_result(
+        se.time_us,
+        book.equity,
+        book.lots != 0,
+        book.trades,
+        [se],
+        settings,
+        "bar",
+        started,
+        sim.fills,
+        [],
+        trade_days,
+    )
+    result.warmup = strategies[0].warmup()
+    result.booked_at_once = True
+    return result
+
+
+def _book(se, spread, fills, settings: Settings, trade_days) -> ledger.Ledger | None:
+    return ledger.book(
+        se,
+        spread,
+        fills,
+        ledger.rollovers(se.time_us, trade_days),
+        initial_balance=float(settings.initial_balance),
+        account_ccy=settings.account_ccy,
+        leverage=settings.leverage,
+        per_lot=settings.commission_value if settings.commission_mode == "per_lot" else 0.0,
+        per_million=settings.commission_value if settings.commission_mode == "notional" else 0.0,
+        swap_on=settings.swap,
+        stop_out_level=settings.stop_out_level,
+    )
 
 
 def _check(j: int, n: int, progress, cancelled) -> None:
@@ -315,70 +414,122 @@ def _bars_many(sim, strategies, series, contexts, progress, cancelled) -> None:
     sim.timeline = (times[order], owner[order], local[order])
 
 
-def _result(sim: Simulator, series: list[Series], settings: Settings, path: str, started) -> Result:
+def _vectorised_batch(strategy: Strategy, se: Series, settings: Settings, started) -> Result | None:
+    """The vectorised path with every fill known up front and booked at once
+    (``ledger``). ``None`` when the run needs the simulator bar by bar:
+    sizing by equity, a signal other than -1/0/+1, or what ``ledger.book``
+    refuses (a refusal for margin, a stop-out, adding to a position)."""
+    lots = fixed_lots(settings, se.spec, se.instrument)
+    if lots is None:
+        return None
+    data = se.arrays()
+    signals = np.asarray(strategy.signals(data, strategy.compute_indicators(data)), np.float64)
+    at = np.flatnonzero(~np.isnan(signals))
+    values = signals[at]
+    if not np.isin(values, (-1.0, 0.0, 1.0)).all():
+        return None
+    n = len(se)
+    pip = float(se.instrument.pip_size)
+    digits = se.instrument.digits
+    spread = (
+        np.full(n, settings.spread_pips * pip)
+        if settings.spread_pips is not None
+        else np.nan_to_num(se.spread)
+    )
+    # A signal moves the position when it differs from the one before (each
+    # is acted on, so the one before is the position's direction); its order
+    # fills at the next bar's open, if there is one.
+    changes = values != np.r_[0.0, values[:-1]] if lots else np.zeros(len(values), bool)
+    bar = at[changes] + 1
+    keep = bar < n
+    bar = bar[keep]
+    target = values[changes][keep] * lots
+    delta = acc.round_places(target - np.r_[0.0, target[:-1]], 8)
+    if not (np.cumsum(delta) == target).all():
+        return None
+    moves = delta != 0
+    bar, delta = bar[moves], delta[moves]
+    slip = settings.slippage_pips * pip
+    price = acc.round_places(
+        np.where(delta > 0, se.open[bar] + spread[bar] + slip, se.open[bar] - slip), digits
+    )
+    at_open = np.ones(len(bar), dtype=bool)
+    reasons = ["signal"] * len(bar)
+    final = float(target[-1]) if len(target) else 0.0  # the position at the end
+    if final:
+        last = n - 1
+        end = se.close[last] if final > 0 else se.close[last] + spread[last]
+        bar = np.r_[bar, last]
+        delta = np.r_[delta, -final]
+        price = np.r_[price, round(float(end), digits)]
+        at_open = np.r_[at_open, False]
+        reasons.append("end_of_data")
+    trade_days = calendar.trade_dates(se.time_us)
+    book = _book(
+        se, spread, ledger.Fills(bar, delta, price, at_open, reasons), settings, trade_days
+    )
+    if book is None:
+        return None
+    return _finish_result(
+        se.time_us,
+        book.equity,
+        book.lots != 0,
+        book.trades,
+        [se],
+        settings,
+        "vectorised",
+        started,
+        book.fills,
+        [],
+        trade_days,
+    )
+
+
+def _result_one(
+    se: Series,
+    spread: np.ndarray,
+    settings: Settings,
+    path: str,
+    started: float,
+    log: tuple,
+    trades,
+    fills: list,
+    rejected: list,
+) -> Result:
+    """The result of one instrument from its log of (bar, lots, average,
+    balance) after every change."""
+    steps, lots_log, avg_log, bal_log = log
+    n = len(se)
+    lots = ledger.state_per_bar(steps, lots_log, n, 0.0)
+    avg = ledger.state_per_bar(steps, avg_log, n, 0.0)
+    balance = ledger.state_per_bar(steps, bal_log, n, float(settings.initial_balance))
+    equity = ledger.equity_curve(se, spread, lots, avg, balance)
+    return _finish_result(
+        se.time_us, equity, lots != 0, trades, [se], settings, path, started, fills, rejected
+    )
+
+
+def _finish_result(
+    time_us,
+    equity,
+    exposed,
+    trades,
+    series,
+    settings,
+    path,
+    started,
+    fills,
+    rejected,
+    trade_days=None,
+) -> Result:
     initial = float(settings.initial_balance)
-    log = sim.log
-    if len(series) == 1:
-        se, b = series[0], sim.books[0]
-        n = len(se)
-        time_us = se.time_us
-        if log:
-            steps = np.array([e[0] for e in log], dtype=np.int64)
-            idx = np.searchsorted(steps, np.arange(n), side="right") - 1
-            lots_log = np.array([e[2] for e in log])
-            avg_log = np.array([e[3] for e in log])
-            bal_log = np.array([e[4] for e in log])
-            known = idx >= 0
-            safe = np.clip(idx, 0, None)
-            lots = np.where(known, lots_log[safe], 0.0)
-            avg = np.where(known, avg_log[safe], 0.0)
-            balance = np.where(known, bal_log[safe], initial)
-        else:
-            lots = avg = np.zeros(n)
-            balance = np.full(n, initial)
-        mark = np.where(lots > 0, se.close, se.close + np.asarray(b.spread))
-        rate = se.quote_rate_close
-        open_pnl = lots * se.spec.contract_size * (mark - avg) * rate
-        equity = balance + np.where(lots != 0, open_pnl, 0.0)
-        exposed = lots != 0
-    else:
-        times, owner, local = sim.timeline
-        total = len(times)
-        balance = np.full(total, initial)
-        equity_open = np.zeros(total)
-        exposed = np.zeros(total, dtype=bool)
-        steps = np.array([e[0] for e in log], dtype=np.int64) if log else np.zeros(0, np.int64)
-        if log:
-            idx = np.searchsorted(steps, np.arange(total), side="right") - 1
-            bal_log = np.array([e[4] for e in log])
-            balance = np.where(idx >= 0, bal_log[np.clip(idx, 0, None)], initial)
-        for k, se in enumerate(series):
-            rows = [e for e in log if e[1] == k]
-            if not rows:
-                continue
-            k_steps = np.array([e[0] for e in rows], dtype=np.int64)
-            k_idx = np.searchsorted(k_steps, np.arange(total), side="right") - 1
-            lots = np.where(k_idx >= 0, np.array([e[2] for e in rows])[np.clip(k_idx, 0, None)], 0)
-            avg = np.where(k_idx >= 0, np.array([e[3] for e in rows])[np.clip(k_idx, 0, None)], 0)
-            # This instrument's last bar at or before each step.
-            jb = np.searchsorted(se.time_us, times, side="right") - 1
-            jb = np.clip(jb, 0, None)
-            spread = np.asarray(sim.books[k].spread)
-            mark = np.where(lots > 0, se.close[jb], se.close[jb] + spread[jb])
-            rate = se.quote_rate_close
-            rate = rate[jb] if isinstance(rate, np.ndarray) else rate
-            equity_open += np.where(
-                lots != 0, lots * se.spec.contract_size * (mark - avg) * rate, 0
-            )
-            exposed |= lots != 0
-        # One point per time: the state after the last step at that time.
-        last = np.r_[times[1:] != times[:-1], True]
-        time_us = times[last]
-        equity = (balance + equity_open)[last]
-        exposed = exposed[last]
-    trades = sim.trades
     result_metrics = metrics_mod.compute(
-        time_us=time_us, equity=equity, exposed=exposed, trades=trades, initial=initial
+        time_us=time_us,
+        equity=equity,
+        exposed=exposed,
+        trades=trades,
+        initial=initial,
+        trade_days=trade_days,
     )
     return Result(
         path=path,
@@ -392,6 +543,68 @@ def _result(sim: Simulator, series: list[Series], settings: Settings, path: str,
         monthly=metrics_mod.monthly_returns(time_us, equity, initial),
         settings=settings,
         symbols=[s.spec.symbol for s in series],
-        rejected=sim.rejected,
-        fills=sim.fills,
+        rejected=rejected,
+        fills=fills,
+    )
+
+
+def _result(sim: Simulator, series: list[Series], settings: Settings, path: str, started) -> Result:
+    initial = float(settings.initial_balance)
+    log = sim.log
+    if len(series) == 1:
+        columns = (
+            np.array([e[0] for e in log], dtype=np.int64),
+            np.array([e[2] for e in log], dtype=np.float64),
+            np.array([e[3] for e in log], dtype=np.float64),
+            np.array([e[4] for e in log], dtype=np.float64),
+        )
+        spread = np.asarray(sim.books[0].spread, dtype=np.float64)
+        return _result_one(
+            series[0],
+            spread,
+            settings,
+            path,
+            started,
+            columns,
+            sim.trades,
+            sim.fills,
+            sim.rejected,
+        )
+    times, owner, local = sim.timeline
+    total = len(times)
+    balance = np.full(total, initial)
+    equity_open = np.zeros(total)
+    exposed = np.zeros(total, dtype=bool)
+    if log:
+        steps = np.array([e[0] for e in log], dtype=np.int64)
+        balance = ledger.state_per_bar(steps, np.array([e[4] for e in log]), total, initial)
+    for k, se in enumerate(series):
+        rows = [e for e in log if e[1] == k]
+        if not rows:
+            continue
+        k_steps = np.array([e[0] for e in rows], dtype=np.int64)
+        lots = ledger.state_per_bar(k_steps, np.array([e[2] for e in rows]), total, 0.0)
+        avg = ledger.state_per_bar(k_steps, np.array([e[3] for e in rows]), total, 0.0)
+        # This instrument's last bar at or before each step.
+        jb = np.searchsorted(se.time_us, times, side="right") - 1
+        jb = np.clip(jb, 0, None)
+        spread = np.asarray(sim.books[k].spread)
+        mark = np.where(lots > 0, se.close[jb], se.close[jb] + spread[jb])
+        rate = se.quote_rate_close
+        rate = rate[jb] if isinstance(rate, np.ndarray) else rate
+        equity_open += np.where(lots != 0, lots * se.spec.contract_size * (mark - avg) * rate, 0)
+        exposed |= lots != 0
+    # One point per time: the state after the last step at that time.
+    last = np.r_[times[1:] != times[:-1], True]
+    return _finish_result(
+        times[last],
+        (balance + equity_open)[last],
+        exposed[last],
+        sim.trades,
+        series,
+        settings,
+        path,
+        started,
+        sim.fills,
+        sim.rejected,
     )

@@ -39,6 +39,10 @@ from apps.trading import accounting as acc
 Quote = acc.Quote
 
 
+class NeedsAccount(Exception):
+    """A run with deferred accounting needs its account as it goes."""
+
+
 @dataclass(frozen=True)
 class Settings:
     account_ccy: str = "USD"
@@ -104,6 +108,27 @@ class Book:
     trade: OpenTrade | None = None
 
 
+def on_lot_grid(lots: float, step: float, minimum: float, maximum: float) -> float:
+    """``lots`` rounded down to the lot step, at most ``maximum``; 0 below ``minimum``."""
+    steps = math.floor(lots / step + 1e-9)
+    lots = round(min(steps * step, maximum), 8)
+    return lots if lots >= minimum else 0.0
+
+
+def fixed_lots(settings: Settings, spec: acc.Spec, instrument) -> float | None:
+    """The lots of every position when sizing does not depend on the
+    equity (``lots`` and ``units``); ``None`` otherwise."""
+    if settings.sizing_mode == "lots":
+        lots = settings.sizing_value
+    elif settings.sizing_mode == "units":
+        lots = settings.sizing_value / spec.contract_size
+    else:
+        return None
+    return on_lot_grid(
+        lots, float(instrument.lot_step), float(instrument.lot_min), float(instrument.lot_max)
+    )
+
+
 def _list_or_none(rate) -> list | None:
     if isinstance(rate, np.ndarray):
         return rate.tolist()
@@ -162,6 +187,11 @@ class Simulator:
         self.commissions = 0.0
         self.rejected: list[dict] = []
         self.fills: list[tuple] = []  # (instrument, bar, signed lots, price, reason)
+        self.fill_at_open: list[bool] = []
+        # Deferred: fills are only recorded (and positions kept); the run's
+        # accounting is done afterwards (``ledger``). Whatever needs the
+        # account before then raises ``NeedsAccount``.
+        self.deferred = False
         self._quotes_key: tuple | None = None
         self._quotes: dict = {}
 
@@ -195,6 +225,8 @@ class Simulator:
     def valuation(self, j_of: dict[int, int]) -> tuple[float, float]:
         """(equity, used margin) at the closes ``j_of[k]``, each instrument's
         quotes built once."""
+        if self.deferred:
+            raise NeedsAccount()
         equity, used = self.balance, 0.0
         for b in self.books:
             if b.lots:
@@ -205,6 +237,8 @@ class Simulator:
 
     def equity(self, j_of: dict[int, int]) -> float:
         """Balance + open P&L at the closes ``j_of[k]`` of each instrument."""
+        if self.deferred:
+            raise NeedsAccount()
         total = self.balance
         for b in self.books:
             if b.lots:
@@ -215,6 +249,8 @@ class Simulator:
         return total
 
     def margin(self, j_of: dict[int, int]) -> float:
+        if self.deferred:
+            raise NeedsAccount()
         used = 0.0
         for b in self.books:
             if b.lots:
@@ -231,6 +267,9 @@ class Simulator:
         """Book a fill of ``lots`` (signed) at ``price`` on bar ``j``;
         ``at_open``: converted at the rates known at the bar's open (fills
         inside the bar), else at its close (stop-out, end of data)."""
+        if self.deferred:
+            self._record(b, j, lots, price, reason, at_open)
+            return
         q = self.quotes(b, j, at_open)
         before = b.lots
         effect = acc.apply_fill(b.spec, before, b.avg, lots, price)
@@ -281,8 +320,10 @@ class Simulator:
                 b.trade = OpenTrade(b.time_us[j], j, share_open)
             else:
                 b.trade.commission += share_open
-        if effect.quantity == 0:
-            b.trade = None
+        if effect.quantity == 0 or (effect.closed and effect.opened):
+            # The position its stops protected is gone (closed or reversed).
+            if effect.quantity == 0:
+                b.trade = None
             b.sl = b.tp = b.trail = None
         self.balance = acc.money(self.balance + realized - commission)
         self.fills.append((b.k, j, lots, price, reason))
@@ -290,6 +331,23 @@ class Simulator:
         b.lots = effect.quantity
         b.avg = effect.average_price
         self.log.append((step, b.k, b.lots, b.avg or 0.0, self.balance))
+
+    def _record(self, b: Book, j: int, lots: float, price: float, reason: str, at_open: bool):
+        """A deferred fill: the position's new size, nothing booked. Only
+        fills that open from flat, close or reverse can be booked later."""
+        before = b.lots
+        if before and ((before > 0) == (lots > 0) or abs(lots) < abs(before)):
+            raise NeedsAccount()
+        after = before + lots
+        self.fills.append((b.k, j, lots, price, reason))
+        self.fill_at_open.append(at_open)
+        self.fill_count += 1
+        if after == 0:
+            b.lots, b.avg = 0.0, None
+        else:
+            b.lots, b.avg = after, price
+        if before:
+            b.sl = b.tp = b.trail = None
 
     # --- events of a bar --------------------------------------------------------
 
@@ -301,7 +359,7 @@ class Simulator:
         for day in dates:
             amount = acc.swap(b.spec, b.lots, day, self.ccy, q)
             self.balance = acc.money(self.balance + amount)
-            b.trade.swap += amount
+            b.trade.swap = acc.money(b.trade.swap + amount)
             self.swaps += amount
         self.log.append((step, b.k, b.lots, b.avg or 0.0, self.balance))
         # The equity above the stop-out level moved by the swap: so do the guards.
@@ -356,6 +414,8 @@ class Simulator:
     def _affordable(self, b: Book, j: int, lots: float, at_open: bool) -> bool:
         """Whether the equity covers the margin after a fill that adds to a
         position (a broker refuses the order otherwise: ``no money``)."""
+        if self.deferred:
+            return True  # checked when the fills are booked
         after = b.lots + lots
         if abs(after) <= abs(b.lots) and (after == 0 or (after > 0) == (b.lots > 0)):
             return True  # only reduces
@@ -464,9 +524,7 @@ class Simulator:
                     else (b.rb_close[0] if b.rb_close else 1.0)
                 )
                 lots = equity * value / (b.spec.contract_size * rate)
-        steps = math.floor(lots / b.lot_step + 1e-9)
-        lots = round(min(steps * b.lot_step, b.lot_max), 8)
-        return lots if lots >= b.lot_min else 0.0
+        return on_lot_grid(lots, b.lot_step, b.lot_min, b.lot_max)
 
     def target(self, b: Book, j_of, direction: int, stop=None, take=None, trail=None) -> None:
         """Be long (+1), short (-1) or flat (0) from the next open. Nothing

@@ -170,6 +170,167 @@ def test_vectorised_and_bar_paths_give_identical_trades_and_equity(key):
     assert fast.metrics == slow.metrics
 
 
+def _rates(n: int, seed: int, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Conversion rates as of each open and at each close (the open's rate is
+    the close before)."""
+    close = level * np.exp(np.cumsum(np.random.default_rng(seed).normal(0, 0.001, n)))
+    return np.r_[close[0], close[:-1]], close
+
+
+BATCH_CASES = {
+    "eurusd lots, per-lot commission, swap": ("EURUSD", {}, Settings(commission_value=3.5)),
+    "eurusd units, notional commission, slippage, fixed spread": (
+        "EURUSD",
+        {},
+        Settings(
+            sizing_mode="units",
+            sizing_value=150_000,
+            commission_mode="notional",
+            commission_value=25,
+            slippage_pips=0.4,
+            spread_pips=1.3,
+        ),
+    ),
+    "usdjpy in a usd account: quote rates": (
+        "USDJPY",
+        {"start": 150.0, "step": 0.09, "spread": 0.012},
+        Settings(sizing_value=0.7, commission_mode="notional", commission_value=30),
+    ),
+    "eurgbp in a usd account: quote and base rates": (
+        "EURGBP",
+        {"start": 0.86, "step": 0.0006, "spread": 0.00015},
+        Settings(sizing_value=2.3, commission_value=4.0, slippage_pips=0.2),
+    ),
+    "eurusd in a eur account": (
+        "EURUSD",
+        {},
+        Settings(account_ccy="EUR", initial_balance=54_321.12345678, commission_value=2.0),
+    ),
+    "no swap, no costs": ("EURUSD", {}, Settings(swap=False)),
+}
+
+
+@pytest.mark.parametrize("case", BATCH_CASES)
+@pytest.mark.parametrize("key", ["sma_cross", "macd_trend"])
+def test_fills_booked_at_once_equal_the_simulator_fill_by_fill(case, key):
+    symbol, walk_args, costs = BATCH_CASES[case]
+    n = 5_000
+    se = series(walk(n, seed=11, **walk_args), symbol)
+    if symbol == "USDJPY":
+        se.quote_rate_open, se.quote_rate_close = _rates(n, 1, 1 / 150)
+    elif symbol == "EURGBP":
+        se.quote_rate_open, se.quote_rate_close = _rates(n, 2, 1.27)
+        se.base_rate_open, se.base_rate_close = _rates(n, 3, 1.09)
+    elif costs.account_ccy == "EUR":
+        se.quote_rate_open, se.quote_rate_close = _rates(n, 4, 0.92)
+        se.base_rate_open = se.base_rate_close = 1
+    cls = BUILTIN[key]
+    slow = run(cls, [se], costs, path="bar", at_once=False)
+    assert not slow.booked_at_once and len(slow.trades) > 50
+    if costs.swap:
+        assert any(t["swap"] for t in slow.trades)
+    for path in ("vectorised", "bar"):
+        fast = run(cls, [se], costs, path=path)
+        assert fast.path == path and fast.booked_at_once
+        assert fast.trades == slow.trades
+        assert list(fast.fills) == slow.fills
+        assert np.array_equal(fast.equity, slow.equity)
+        assert fast.metrics == slow.metrics
+        assert fast.monthly == slow.monthly
+
+
+def test_bar_runs_with_stops_targets_and_resting_orders_booked_at_once_equal_fill_by_fill():
+    """Random scripts of market, limit and stop orders with stop-loss,
+    take-profit and trailing stops. Most are booked at once; a script whose
+    orders add to a position (a resting order and a target filling on one
+    bar) goes fill by fill: either way the results are identical."""
+    booked = [_random_script_run(seed) for seed in range(8)]
+    assert sum(booked) >= 5
+
+
+def _random_script_run(seed: int) -> bool:
+    rng = np.random.default_rng(seed)
+    n = 1_500
+    plan = {}
+    for i in sorted(rng.choice(np.arange(5, n - 5), 150, replace=False).tolist()):
+        kind = rng.integers(0, 4)
+        pips = {k: float(rng.choice([0, 8, 15, 30])) * 0.0001 for k in ("stop", "take", "trail")}
+        protect = {k: v or None for k, v in pips.items()}
+        if kind == 0:
+            plan[i] = [("target", int(rng.choice([-1, 0, 1])), protect)]
+        elif kind == 1:
+            plan[i] = [("close_position", {})]
+        else:
+            side = "buy" if rng.random() < 0.5 else "sell"
+            order_type = "limit" if kind == 2 else "stop"
+            plan[i] = [("cancel_all", {}), (side, {"type": order_type, **protect})]
+    se = series(walk(n, seed=seed + 40))
+
+    class Randomised(Script):
+        def on_bar(self, ctx, i):
+            for step in plan.get(i, []):
+                if step[0] in ("buy", "sell"):
+                    if ctx.position:
+                        continue  # only opening orders: no adding to a position
+                    above = (step[0] == "buy") == (step[1]["type"] == "stop")
+                    price = ctx.close[i] + (0.0012 if above else -0.0012)
+                    getattr(ctx, step[0])(price=price, **step[1])
+                else:
+                    getattr(ctx, step[0])(*step[1:-1], **step[-1])
+
+    costs = Settings(commission_value=2.5, slippage_pips=0.2)
+    slow = run(Randomised, [se], costs, path="bar", at_once=False)
+    fast = run(Randomised, [se], costs, path="bar")
+    reasons = {t["reason"] for t in slow.trades}
+    assert len(slow.trades) > 30 and {"signal", "stop_loss"} <= reasons
+    assert fast.trades == slow.trades
+    assert list(fast.fills) == slow.fills
+    assert np.array_equal(fast.equity, slow.equity)
+    assert fast.metrics == slow.metrics
+    return fast.booked_at_once
+
+
+def test_a_strategy_reading_the_equity_runs_fill_by_fill():
+    class Reader(Script):
+        def on_bar(self, ctx, i):
+            if i % 50 == 10:
+                ctx.target(1 if ctx.equity > 0 and (i // 50) % 2 else -1)
+
+    se = series(walk(600, seed=3))
+    result = run(Reader, [se], Settings(commission_value=1.0), path="bar")
+    reference = run(Reader, [se], Settings(commission_value=1.0), path="bar", at_once=False)
+    assert not result.booked_at_once
+    assert result.trades == reference.trades and len(result.trades) > 5
+
+
+def test_runs_the_account_feeds_back_into_go_fill_by_fill():
+    # 40 lots on 50,000 USD: the margin (about 147,000) is not covered, so
+    # orders are refused; the batch booking hands the run to the simulator.
+    se = series(walk(2_000, seed=5))
+    heavy = Settings(initial_balance=50_000, sizing_value=40)
+    fast = run(BUILTIN["sma_cross"], [se], heavy, path="vectorised")
+    slow = run(BUILTIN["sma_cross"], [se], heavy, path="bar")
+    assert fast.path == "vectorised" and not fast.booked_at_once
+    assert fast.rejected and fast.rejected == slow.rejected
+    assert fast.trades == slow.trades and np.array_equal(fast.equity, slow.equity)
+    # 3 lots long on 12,000 USD (margin about 11,000), then a 330-pip fall:
+    # stopped out at that close.
+    close = np.r_[
+        1.1 - np.arange(25) * 0.0002,  # down: short, or flat in the warm-up
+        1.0952 + np.arange(1, 16) * 0.0004,  # up: the cross makes it long
+        1.0622 + np.arange(30) * 0.00001,  # a 330-pip gap down
+    ]
+    rows = [(c, c + 0.0002, c - 0.0002, c) for c in close]
+    rows[40] = (close[39], close[39], close[40], close[40])
+    se = series(bars(rows, spread=0.0))
+    tight = Settings(initial_balance=12_000, sizing_value=3, swap=False)
+    fast = run(BUILTIN["sma_cross"], [se], tight, path="vectorised")
+    slow = run(BUILTIN["sma_cross"], [se], tight, path="bar")
+    assert not fast.booked_at_once
+    assert any(t["reason"] == "stop_out" for t in fast.trades)
+    assert fast.trades == slow.trades and np.array_equal(fast.equity, slow.equity)
+
+
 def test_stop_out_closes_the_position_and_orders_the_account_cannot_afford_are_refused():
     # A steady fall against a 2-lot long on 10,000 USD (margin 7,333 at 1.1).
     n = 200

@@ -5,6 +5,7 @@ well under a cent over a random sequence of fills, commissions and swaps."""
 from datetime import date, timedelta
 from decimal import Decimal as D
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -81,3 +82,14 @@ def test_float_arithmetic_keeps_floats():
     assert closed.quantity == 0 and isinstance(closed.realized_quote, float)
     assert isinstance(acc.convert(100000.0, "JPY", "USD", FLOAT_QUOTES), float)
     assert acc.conversion_rate("USD", "USD", FLOAT_QUOTES) == 1
+
+
+def test_money_rounds_arrays_exactly_as_round_rounds_floats():
+    rng = np.random.default_rng(3)
+    values = np.r_[
+        rng.normal(0, 1e4, 50_000),
+        np.round(rng.normal(0, 1e3, 50_000), 9),  # many halves at the 8th place
+        np.round(rng.normal(0, 10, 20_000), 8) + 5e-9,
+    ]
+    assert acc.money(values).tolist() == [round(v, 8) for v in values.tolist()]
+    assert acc.round_places(values, 2).tolist() == [round(v, 2) for v in values.tolist()]
