@@ -47,6 +47,7 @@ class BacktestSpec:
             "slippage": s.slippage_pips,
             "swap": s.swap,
             "stop_out_level": s.stop_out_level,
+            "ticks": s.ticks,
         }
 
     def factory(self):
@@ -205,6 +206,11 @@ def parse(data: dict, *, user=None) -> BacktestSpec:
     if not isinstance(swap, bool):
         errors.add("swap", "true or false.")
     stop_out = _number(data, "stop_out_level", 50.0, errors, low=0, high=1000)
+    ticks = data.get("ticks", False)
+    if ticks is None:
+        ticks = False
+    if not isinstance(ticks, bool):
+        errors.add("ticks", "true (fill inside bars from stored ticks) or false.")
     path = data.get("path", "auto")
     if path not in PATHS:
         errors.add("path", f"One of {', '.join(PATHS)}.")
@@ -233,6 +239,7 @@ def parse(data: dict, *, user=None) -> BacktestSpec:
             slippage_pips=slippage,
             swap=swap,
             stop_out_level=stop_out,
+            ticks=ticks is True,
         ),
         path=path,
     )
@@ -260,6 +267,7 @@ def parse_stored(
             "end": end,
             **{k: settings.get(k) for k in SETTINGS_KEYS},
             "swap": settings.get("swap", True),
+            "ticks": settings.get("ticks", False),
             "path": path,
         }
     )

@@ -23,6 +23,12 @@ lots or the run's sizing), attached ``stop``/``take`` distances and a
 ``trail`` distance (price units), ``ctx.close()``, ``ctx.cancel_all()``.
 Market orders fill at the next bar's open, never at this bar's close.
 
+Ticks: a backtest may fill from the stored ticks inside its bars (``ticks``
+setting). Orders then fill at the tick prices, stops and targets trigger on
+the first tick that reaches them, and a strategy that defines ``on_tick``
+is called with each tick (``Tick(time_us, bid, ask)``) between the closes;
+orders it places there fill at the next tick.
+
 A strategy that can say what it wants as a whole array — a target position
 direction per bar (+1, -1, 0, NaN for "no change") — sets ``vectorised =
 True`` and implements ``signals``; the engine then takes a fast path that
@@ -32,12 +38,20 @@ must give exactly the trades and equity of calling ``on_bar`` bar by bar.
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
 from apps.strategies import indicators as ind_registry
 from apps.strategies.params import Errors, Param, validate
+
+
+class Tick(NamedTuple):
+    """One quote, as ``on_tick`` receives it."""
+
+    time_us: int
+    bid: float
+    ask: float
 
 
 class Context:
@@ -112,6 +126,17 @@ class Strategy:
             "vectorised": cls.vectorised,
             "params": {name: p.describe() for name, p in cls.params.items()},
         }
+
+    # --- ticks --------------------------------------------------------------
+
+    def on_tick(self, ctx: Context, tick: Tick) -> None:
+        """Optional: called on each stored tick when a backtest fills from
+        ticks (``ctx.i`` is the last closed bar; market orders placed here
+        fill at the next tick)."""
+
+    @classmethod
+    def wants_ticks(cls) -> bool:
+        return cls.on_tick is not Strategy.on_tick
 
     # --- data ---------------------------------------------------------------
 

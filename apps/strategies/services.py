@@ -132,13 +132,16 @@ def load_series(spec: config_mod.BacktestSpec) -> list[data_mod.Series]:
         data_mod.load_series(i, spec.timeframe, spec.start, spec.end) for i in spec.instruments
     ]
     data_mod.attach_rates(series, spec.settings.account_ccy, spec.timeframe)
+    if spec.settings.ticks:
+        for se in series:
+            data_mod.load_ticks(se, spec.start, spec.end)
     return series
 
 
 def execute(spec: config_mod.BacktestSpec, *, progress=None, cancelled=None) -> Result:
-    """Load the bars and run the engine (no database writes)."""
+    """Load the bars (and ticks when asked) and run the engine (no database writes)."""
     series = load_series(spec)
-    return run(
+    result = run(
         spec.factory(),
         series,
         spec.settings,
@@ -146,6 +149,20 @@ def execute(spec: config_mod.BacktestSpec, *, progress=None, cancelled=None) -> 
         progress=progress,
         cancelled=cancelled,
     )
+    if spec.settings.ticks:
+        for se in series:
+            symbol = se.spec.symbol
+            if se.ticks is not None and len(se.ticks):
+                with_ticks = int(np.count_nonzero(se.ticks.hi > se.ticks.lo))
+                result.notes.append(
+                    f"Filled inside bars from {len(se.ticks):,} stored ticks of {symbol} "
+                    f"({with_ticks:,} of {len(se):,} bars had ticks; the others from the bar)."
+                )
+            else:
+                result.notes.append(
+                    f"No ticks stored for {symbol} in the period: filled from bars."
+                )
+    return result
 
 
 def backtest_run(backtest_id: int) -> str:

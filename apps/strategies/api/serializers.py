@@ -38,6 +38,12 @@ class BacktestRequestSerializer(serializers.Serializer):
     )
     swap = serializers.BooleanField(required=False, default=True)
     stop_out_level = serializers.FloatField(required=False)
+    ticks = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Fill inside bars from the stored ticks where present: stops, targets and "
+        "resting orders trigger tick by tick, and a strategy's on_tick sees each tick.",
+    )
     path = serializers.ChoiceField(choices=["auto", "vectorised", "bar"], required=False)
 
 
@@ -246,6 +252,8 @@ class DeploymentSerializer(serializers.ModelSerializer):
             "replay_end",
             "status",
             "bars_seen",
+            "ticks_seen",
+            "last_tick_at",
             "last_bar_at",
             "progress",
             "error",

@@ -22,6 +22,21 @@ from apps.trading import accounting
 
 
 @dataclass
+class Ticks:
+    """Stored ticks of one instrument, in time order, and each bar's run of
+    them: bar ``j`` holds ticks ``lo[j]`` to ``hi[j]`` (exclusive)."""
+
+    time_us: np.ndarray  # int64
+    bid: np.ndarray
+    ask: np.ndarray
+    lo: np.ndarray  # int64 per bar
+    hi: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.time_us)
+
+
+@dataclass
 class Series:
     """One instrument's bars (bid OHLC, spread in price units)."""
 
@@ -42,6 +57,7 @@ class Series:
     base_rate_open: np.ndarray | float = 1
     base_rate_close: np.ndarray | float = 1
     extra: dict = field(default_factory=dict)
+    ticks: Ticks | None = None  # stored ticks inside the bars (``attach_ticks``)
 
     def __len__(self) -> int:
         return len(self.time_us)
@@ -151,6 +167,67 @@ def load_series(
             fields={"symbol": [f"No {timeframe} bars in this period."]},
         )
     return series_from_arrays(instrument, arrays, source=source.name)
+
+
+_TICKS_SQL = """
+SELECT (extract(epoch FROM time) * 1000000)::bigint, bid::float8, ask::float8
+  FROM marketdata_tick
+ WHERE instrument_id = %s AND source_id = %s AND time >= %s AND time < %s
+ ORDER BY time
+"""
+
+# A backtest holds its ticks in memory: 8 bytes x 3 per tick, plus lists.
+MAX_TICKS = 20_000_000
+
+
+def attach_ticks(se: Series, time_us: np.ndarray, bid: np.ndarray, ask: np.ndarray) -> None:
+    """Give ``se`` the ticks inside its bars (each bar: from its open time up
+    to the next bar's; the last bar's up to its open + the bar spacing)."""
+    time_us = np.asarray(time_us, dtype=np.int64)
+    starts = se.time_us
+    if len(starts) > 1:
+        step = int(np.median(np.diff(starts)))
+    else:
+        step = 0
+    ends = np.r_[starts[1:], starts[-1] + step] if len(starts) else starts
+    se.ticks = Ticks(
+        time_us=time_us,
+        bid=np.asarray(bid, dtype=np.float64),
+        ask=np.asarray(ask, dtype=np.float64),
+        lo=np.searchsorted(time_us, starts, side="left"),
+        hi=np.searchsorted(time_us, ends, side="left"),
+    )
+
+
+def load_ticks(se: Series, start: datetime, end: datetime) -> int:
+    """Attach the stored ticks of ``se``'s instrument in [start, end) from
+    the source with the most of them there (the bars' source first on a tie).
+    Returns how many; 0 attaches none. ``NoData`` above ``MAX_TICKS``."""
+    instrument = se.instrument
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT t.source_id, count(*) FROM marketdata_tick t
+                WHERE t.instrument_id = %s AND t.time >= %s AND t.time < %s
+                GROUP BY t.source_id""",
+            [instrument.pk, start, end],
+        )
+        counts = cursor.fetchall()
+    if not counts:
+        return 0
+    names = dict(DataSource.objects.filter(pk__in=[c[0] for c in counts]).values_list("pk", "name"))
+    source_id, count = max(counts, key=lambda c: (c[1], names.get(c[0]) == se.source, -c[0]))
+    if count > MAX_TICKS:
+        raise NoData(
+            f"{count:,} ticks of {instrument.symbol} in the period: more than a backtest "
+            f"holds ({MAX_TICKS:,}). Shorten the period or fill from bars.",
+            fields={"ticks": [f"At most {MAX_TICKS:,} ticks per instrument."]},
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(_TICKS_SQL, [instrument.pk, source_id, start, end])
+        rows = cursor.fetchall()
+    columns = list(zip(*rows, strict=True))
+    attach_ticks(se, np.array(columns[0]), np.array(columns[1]), np.array(columns[2]))
+    return len(rows)
 
 
 def _as_of(times: np.ndarray, values: np.ndarray, at: np.ndarray, *, strict: bool) -> np.ndarray:

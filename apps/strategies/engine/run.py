@@ -29,7 +29,7 @@ from apps.strategies.engine import metrics as metrics_mod
 from apps.strategies.engine.data import Series
 from apps.strategies.engine.simulator import Book, NeedsAccount, Settings, Simulator, fixed_lots
 from apps.strategies.errors import BacktestCancelled
-from apps.strategies.framework import Context, Strategy
+from apps.strategies.framework import Context, Strategy, Tick
 from apps.trading import accounting as acc
 
 PROGRESS_EVERY = 4_096  # bars between progress reports and cancel checks
@@ -74,7 +74,8 @@ class BacktestContext(Context):
         self.sim = sim
         self.book = book
         self.k = book.k
-        self.i = 0
+        self.i = -1  # no bar closed yet (what ``on_tick`` sees before the first close)
+        self.tick: Tick | None = None
         self.open, self.high, self.low, self.close = book.open, book.high, book.low, book.close
         self.time_us = book.time_us
         self.spread = book.spread
@@ -84,7 +85,7 @@ class BacktestContext(Context):
         self._j_of = {book.k: 0}
 
     def _j(self) -> dict[int, int]:
-        self._j_of[self.k] = self.i
+        self._j_of[self.k] = max(self.i, 0)
         return self._j_of
 
     @property
@@ -112,7 +113,8 @@ class BacktestContext(Context):
 
 
 def choose_path(strategy: Strategy, series: list[Series], requested: str = "auto") -> str:
-    can = strategy.vectorised and len(series) == 1 and strategy.can_vectorise()
+    ticks = any(s.ticks is not None and len(s.ticks) for s in series)
+    can = strategy.vectorised and len(series) == 1 and strategy.can_vectorise() and not ticks
     if requested == "vectorised" and not can:
         return "bar"
     if requested == "bar":
@@ -171,8 +173,9 @@ def run(
 def _with_notes(result: Result, requested: str, chosen: str) -> Result:
     if requested == "vectorised" and chosen != "vectorised":
         result.notes.append(
-            "The vectorised path needs a vectorised strategy, one instrument and no "
-            "stop-loss, take-profit or trailing stop; this run went bar by bar."
+            "The vectorised path needs a vectorised strategy, one instrument, no "
+            "stop-loss, take-profit or trailing stop, and fills from bars (not ticks); "
+            "this run went bar by bar."
         )
     return result
 
@@ -185,9 +188,24 @@ def _contexts(sim: Simulator, strategies: list[Strategy], series: list[Series]) 
         ctx = BacktestContext(sim, b, {k: v.tolist() for k, v in ind.items()})
         ctx.batch = ind
         contexts.append(ctx)
+        if b.tick_lo is not None and strategy.wants_ticks():
+            b.every_bar = True
+            sim.on_tick[b.k] = _tick_caller(strategy, ctx, b)
     for strategy, ctx in zip(strategies, contexts, strict=True):
         strategy.start(ctx)
     return contexts
+
+
+def _tick_caller(strategy: Strategy, ctx: BacktestContext, b: Book) -> Callable[[int], None]:
+    """What the simulator calls on each stored tick: the strategy's
+    ``on_tick`` (``ctx.i`` is then the last closed bar)."""
+    on_tick, times, bids, asks = strategy.on_tick, b.tick_time, b.tick_bid, b.tick_ask
+
+    def call(t: int) -> None:
+        ctx.tick = Tick(times[t], bids[t], asks[t])
+        on_tick(ctx, ctx.tick)
+
+    return call
 
 
 def _bars_deferred(strategies, se, settings, started, progress, cancelled) -> Result | None:
@@ -206,7 +224,7 @@ def _bars_deferred(strategies, se, settings, started, progress, cancelled) -> Re
             if start:
                 _check(start, n, progress, cancelled)
             for j in range(start, min(start + PROGRESS_EVERY, n)):
-                if b.pending or b.sl is not None or b.tp is not None:
+                if b.pending or b.sl is not None or b.tp is not None or b.every_bar:
                     on_open(b, j, j)
                 ctx.i = j
                 on_bar(ctx, j)
@@ -286,7 +304,7 @@ def _bars_one(sim, strategy, se, ctx, progress, cancelled) -> None:
             _check(j, n, progress, cancelled)
         if b.lots and j in roll:
             sim.rollover(b, j, j, roll[j])
-        if b.pending or b.sl is not None or b.tp is not None:
+        if b.pending or b.sl is not None or b.tp is not None or b.every_bar:
             sim.on_open(b, j, j)
         ctx.i = j
         on_bar(ctx, j)
@@ -351,7 +369,7 @@ def _vectorised(sim, strategy, se, ind, ctx, progress, cancelled) -> None:
         # The same steps as _bars_one, on bar j.
         if b.lots and j in roll:
             sim.rollover(b, j, j, roll[j])
-        if b.pending or b.sl is not None or b.tp is not None:
+        if b.pending or b.sl is not None or b.tp is not None or b.every_bar:
             sim.on_open(b, j, j)
         ctx.i = j
         if si < len(sig_bars) and sig_bars[si] == j:
@@ -390,7 +408,7 @@ def _bars_many(sim, strategies, series, contexts, progress, cancelled) -> None:
         count = sim.fill_count
         if b.lots and j in rolls[k]:
             sim.rollover(b, g, j, rolls[k][j])
-        if b.pending or b.sl is not None or b.tp is not None:
+        if b.pending or b.sl is not None or b.tp is not None or b.every_bar:
             sim.on_open(b, g, j)
         ctx = contexts[k]
         ctx.i = j

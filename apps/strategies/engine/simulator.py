@@ -15,7 +15,10 @@ When things happen on bar ``j``:
 3. inside the bar: stop-loss / take-profit of the position (both touched:
    the stop-loss is assumed first; a gap beyond the level fills at the
    open), then resting limit and stop orders triggered by the bar's range
-   (limits at their price or better, stops at their price or worse);
+   (limits at their price or better, stops at their price or worse). When
+   the run fills from stored ticks and the bar has some, steps 2 and 3 go
+   tick by tick instead (``_walk_ticks``): no assumption about the order
+   of events inside the bar, and the strategy's ``on_tick`` sees each tick;
 4. at the close: the strategy sees the bar and may place orders; trailing
    stops move with the close (never back); the stop-out check (margin level
    below ``stop_out_level`` closes the largest losing position at the
@@ -56,6 +59,7 @@ class Settings:
     slippage_pips: float = 0.0
     swap: bool = True
     stop_out_level: float = 50.0  # percent margin level
+    ticks: bool = False  # fill inside bars from stored ticks where the series has them
 
 
 @dataclass
@@ -106,6 +110,14 @@ class Book:
     trail: float | None = None
     pending: list = field(default_factory=list)
     trade: OpenTrade | None = None
+    # Stored ticks inside the bars (None: bars only): bar j's are tick_lo[j]
+    # to tick_hi[j]; ``every_bar``: the strategy watches every tick.
+    tick_lo: list | None = None
+    tick_hi: list | None = None
+    tick_bid: list | None = None
+    tick_ask: list | None = None
+    tick_time: list | None = None
+    every_bar: bool = False
 
 
 def on_lot_grid(lots: float, step: float, minimum: float, maximum: float) -> float:
@@ -171,6 +183,11 @@ class Simulator:
                     lot_max=float(inst.lot_max),
                 )
             )
+            if se.ticks is not None and len(se.ticks):
+                b = self.books[-1]
+                b.tick_lo, b.tick_hi = se.ticks.lo.tolist(), se.ticks.hi.tolist()
+                b.tick_bid, b.tick_ask = se.ticks.bid.tolist(), se.ticks.ask.tolist()
+                b.tick_time = se.ticks.time_us.tolist()
         self.slip = [settings.slippage_pips * b.pip for b in self.books]
         self.per_lot = settings.commission_value if settings.commission_mode == "per_lot" else 0.0
         self.per_million = (
@@ -193,6 +210,8 @@ class Simulator:
         # account before then raises ``NeedsAccount``.
         self.deferred = False
         self._quotes_key: tuple | None = None
+        # The strategy's tick callback per instrument (tick index → None).
+        self.on_tick: list = [None] * len(self.books)
         self._quotes: dict = {}
 
     # --- quotes ---------------------------------------------------------------
@@ -371,7 +390,11 @@ class Simulator:
                 self.guard_hi[other.k] += delta * self.guard_unit[other.k]
 
     def on_open(self, b: Book, step: int, j: int) -> None:
-        """Market orders at the open, then stops/targets, then resting orders."""
+        """Market orders at the open, then stops/targets, then resting orders
+        (tick by tick where the bar has stored ticks)."""
+        if b.tick_lo is not None and b.tick_hi[j] > b.tick_lo[j]:
+            self._walk_ticks(b, step, j, b.tick_lo[j], b.tick_hi[j])
+            return
         if b.pending:
             waiting = []
             for order in b.pending:
@@ -395,6 +418,85 @@ class Simulator:
                 else:
                     self._execute(b, step, j, order, round(price, b.digits), at_open=True)
             b.pending = waiting
+
+    def _walk_ticks(self, b: Book, step: int, j: int, lo: int, hi: int) -> None:
+        """Bar ``j`` from its stored ticks, each in turn: market orders fill at
+        the tick (buying at its ask), then the position's stop-loss and
+        take-profit, then resting orders, each at the tick's price (stops with
+        slippage against the order); trailing stops follow the tick; then the
+        strategy's ``on_tick``. Orders placed there fill at the next tick."""
+        slip, digits = self.slip[b.k], b.digits
+        on_tick = self.on_tick[b.k]
+        bids, asks = b.tick_bid, b.tick_ask
+        for t in range(lo, hi):
+            bid, ask = bids[t], asks[t]
+            if b.pending:
+                waiting = []
+                for order in b.pending:
+                    if order.kind == "market":
+                        price = ask + slip if order.lots > 0 else bid - slip
+                        self._execute(b, step, j, order, round(price, digits), at_open=True)
+                    else:
+                        waiting.append(order)
+                b.pending = waiting
+            if b.lots and (b.sl is not None or b.tp is not None):
+                self._protective_at(b, step, j, bid, ask)
+            if b.pending:
+                waiting = []
+                for order in b.pending:
+                    price = self._triggered_at(order, bid, ask, slip)
+                    if price is None:
+                        waiting.append(order)
+                    else:
+                        self._execute(b, step, j, order, round(price, digits), at_open=True)
+                b.pending = waiting
+            if b.trail is not None and b.lots:
+                if b.lots > 0:
+                    level = round(bid - b.trail, digits)
+                    if b.sl is None or level > b.sl:
+                        b.sl = level
+                else:
+                    level = round(ask + b.trail, digits)
+                    if b.sl is None or level < b.sl:
+                        b.sl = level
+            if on_tick is not None:
+                on_tick(t)
+            elif not b.pending and not (b.lots and (b.sl is not None or b.tp is not None)):
+                return  # nothing left to watch in this bar
+
+    def _protective_at(self, b: Book, step: int, j: int, bid: float, ask: float) -> None:
+        """Stop-loss / take-profit against one tick (longs close at its bid)."""
+        slip = self.slip[b.k]
+        reason_stop = "trailing_stop" if b.trail else "stop_loss"
+        if b.lots > 0:
+            if b.sl is not None and bid <= b.sl:
+                price, reason = bid - slip, reason_stop
+            elif b.tp is not None and bid >= b.tp:
+                price, reason = bid, "take_profit"
+            else:
+                return
+        elif b.sl is not None and ask >= b.sl:
+            price, reason = ask + slip, reason_stop
+        elif b.tp is not None and ask <= b.tp:
+            price, reason = ask, "take_profit"
+        else:
+            return
+        self.fill(b, step, j, -b.lots, round(price, b.digits), reason, at_open=True)
+
+    @staticmethod
+    def _triggered_at(order: Pending, bid: float, ask: float, slip: float) -> float | None:
+        """A resting order against one tick: the price it fills at, or None."""
+        if order.lots > 0:  # buys trade at the ask
+            if order.kind == "limit" and ask <= order.price:
+                return ask
+            if order.kind == "stop" and ask >= order.price:
+                return ask + slip
+            return None
+        if order.kind == "limit" and bid >= order.price:
+            return bid
+        if order.kind == "stop" and bid <= order.price:
+            return bid - slip
+        return None
 
     def _triggered(self, b: Book, j: int, order: Pending) -> float | None:
         o, h, lo, spread = b.open[j], b.high[j], b.low[j], b.spread[j]

@@ -267,3 +267,49 @@ def test_a_running_backtest_stops_between_chunks_of_bars_when_cancelled(trader_c
     assert services.backtest_run(pk) == "cancelled"
     row = Backtest.objects.get(pk=pk)
     assert row.status == "cancelled" and row.cancel_requested and not row.metrics
+
+
+def test_a_backtest_fills_inside_bars_from_stored_ticks(trader_client):
+    from apps.marketdata.batches import TickBatch
+    from apps.marketdata.services.ingest import ticks_ingest
+
+    a = store_bars()
+    rng = np.random.default_rng(4)
+    times, bids = [], []
+    for j in range(0, 400):
+        for k in range(4):
+            times.append(int(a["time_us"][j]) + k * 900_000_000 + 1_000_000)
+            bids.append(round(rng.uniform(a["low"][j], a["high"][j]), 5))
+    source = DataSource.objects.create(name="test-ticks", kind="import")
+    stored = ticks_ingest(
+        instrument=Instrument.objects.get(symbol="EURUSD"),
+        source=source,
+        batch=TickBatch(
+            time_us=np.array(times, dtype=np.int64),
+            bid=np.array(bids),
+            ask=np.round(np.array(bids) + 0.0001, 5),
+        ),
+        publish=False,
+    )
+    assert stored.accepted > 500
+    body = {**BODY, "params": {"fast": 10, "slow": 20, "stop_pips": 15}, "ticks": True}
+    pk = trader_client.post(URL, body, format="json").json()["id"]
+    services.backtest_run(pk)
+    detail = trader_client.get(f"{URL}{pk}/").json()
+    assert detail["status"] == "done", detail
+    assert detail["settings"]["ticks"] is True and detail["path_used"] == "bar"
+    (note,) = [n for n in detail["notes"] if "stored ticks of EURUSD" in n]
+    assert f"{stored.accepted:,} stored ticks" in note
+    plain = trader_client.post(URL, {**body, "ticks": False}, format="json").json()["id"]
+    services.backtest_run(plain)
+    plain_detail = trader_client.get(f"{URL}{plain}/").json()
+    assert not any("ticks" in n for n in plain_detail["notes"])
+    assert plain_detail["settings"]["ticks"] is False
+    # The ticks moved some fills: the two runs' trades differ.
+    assert detail["trades"] != plain_detail["trades"]
+
+
+def test_the_ticks_setting_must_be_a_boolean(trader_client):
+    response = trader_client.post(URL, {**BODY, "ticks": "yes"}, format="json")
+    assert response.status_code == 400
+    assert "ticks" in response.json()["error"]["fields"]

@@ -4,6 +4,7 @@ identical, and no look-ahead."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -12,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apps.strategies.builtin import BUILTIN
+from apps.strategies.engine.data import attach_ticks
 from apps.strategies.engine.run import rollover_dates, run
 from apps.strategies.engine.simulator import Settings
 from apps.strategies.framework import Strategy
@@ -384,3 +386,136 @@ def test_no_look_ahead_changing_later_bars_never_changes_earlier_fills(cut, seed
 
     assert before(a) == before(b)
     assert np.array_equal(a.equity[: cut - 1], b.equity[: cut - 1])
+
+
+# --- filling from stored ticks ---------------------------------------------------
+
+
+def _with_ticks(se, ticks_per_bar: dict[int, list[tuple[float, float]]]):
+    """Attach (bid, ask) ticks to bars, evenly spaced inside each."""
+    times, bids, asks = [], [], []
+    for j in sorted(ticks_per_bar):
+        quotes = ticks_per_bar[j]
+        for x, (bid, ask) in enumerate(quotes):
+            times.append(int(se.time_us[j]) + (x + 1) * HOUR_US // (len(quotes) + 1))
+            bids.append(bid)
+            asks.append(ask)
+    attach_ticks(se, np.array(times, dtype=np.int64), np.array(bids), np.array(asks))
+    return se
+
+
+def test_ticks_decide_which_of_stop_and_target_comes_first():
+    rows = [
+        (1.1000, 1.1002, 1.0998, 1.1000),
+        (1.1000, 1.1002, 1.0998, 1.1000),  # the buy fills at this open
+        (1.1000, 1.1030, 1.0970, 1.1000),  # both 20-pip levels inside the bar
+        (1.1000, 1.1002, 1.0998, 1.1000),
+    ]
+    plan = {0: [("target", 1, {"stop": 0.0020, "take": 0.0020})]}
+    bar_only = run(scripted(plan), [series(bars(rows, spread=0.0))], NO_COSTS)
+    assert [t["reason"] for t in bar_only.trades] == ["stop_loss"]  # conservative
+    # The ticks say the market went up to the target first.
+    se = _with_ticks(
+        series(bars(rows, spread=0.0)),
+        {
+            1: [(1.1000, 1.1001)],
+            2: [(1.1010, 1.1011), (1.1021, 1.1022), (1.0975, 1.0976)],
+        },
+    )
+    (trade,) = run(scripted(plan), [se], replace(NO_COSTS, ticks=True)).trades
+    assert trade["reason"] == "take_profit"
+    assert trade["entry_price"] == 1.1001  # the first tick's ask, not open + bar spread
+    assert trade["exit_price"] == 1.1021  # the tick's bid that reached the target
+
+
+def test_resting_orders_and_trailing_stops_follow_the_ticks():
+    rows = [(1.1000, 1.1002, 1.0998, 1.1000)] * 4
+    plan = {0: [("buy", {"type": "stop", "price": 1.1005, "trail": 0.0004})]}
+    se = _with_ticks(
+        series(bars(rows, spread=0.0)),
+        {
+            1: [(1.1001, 1.1002), (1.1006, 1.1007), (1.1012, 1.1013), (1.1007, 1.1008)],
+        },
+    )
+    (trade,) = run(scripted(plan), [se], replace(NO_COSTS, ticks=True)).trades
+    # Bought at the ask of the first tick over 1.1005; trailed to 1.1008 by the
+    # 1.1012 bid; stopped on the next tick's bid.
+    assert trade["entry_price"] == 1.1007
+    assert (trade["reason"], trade["exit_price"]) == ("trailing_stop", 1.1007)
+
+
+class TickTrader(Strategy):
+    """Buys on the first tick whose ask is under the last close minus 5 pips,
+    sells on the first tick whose bid is 5 pips over its entry."""
+
+    key = "tick_trader"
+
+    def start(self, ctx):
+        self.seen = []
+        self.entry = None
+
+    def on_bar(self, ctx, i):
+        pass
+
+    def on_tick(self, ctx, tick):
+        self.seen.append((ctx.i, tick.time_us))
+        if ctx.i < 0:
+            return
+        if not ctx.position and self.entry is None and tick.ask < ctx.close[ctx.i] - 0.0005:
+            ctx.buy(1)
+            self.entry = tick.ask
+        elif ctx.position > 0 and tick.bid > self.entry + 0.0005:
+            ctx.close_position()
+            self.entry = None
+
+
+def test_on_tick_sees_each_tick_and_its_orders_fill_at_the_next_tick():
+    rows = [(1.1000, 1.1002, 1.0990, 1.1000)] * 3
+    se = _with_ticks(
+        series(bars(rows, spread=0.0)),
+        {
+            0: [(1.1000, 1.1001)],
+            1: [(1.0998, 1.0999), (1.0993, 1.0994), (1.0996, 1.0997), (1.1001, 1.1002)],
+            2: [(1.1004, 1.1005), (1.1003, 1.1004)],
+        },
+    )
+    instances = []
+
+    def factory():
+        instances.append(TickTrader())
+        return instances[-1]
+
+    result = run(factory, [se], replace(NO_COSTS, ticks=True))
+    (trade,) = result.trades
+    assert trade["entry_price"] == 1.0997  # the tick after the signal (1.0994 ask)
+    # The 1.1001 bid (entry + 5 pips) closes it at the next tick: the next bar's first.
+    assert trade["exit_price"] == 1.1004
+    # Ticks of bar j come while bar j-1 is the last closed one.
+    assert [i for i, _ in instances[-1].seen] == [-1, 0, 0, 0, 0, 1, 1]
+
+
+def test_runs_filled_from_ticks_book_at_once_as_fill_by_fill():
+    rng = np.random.default_rng(8)
+    se = series(walk(800, seed=12))
+    quotes = {}
+    for j in range(len(se)):
+        if j % 7 == 3:
+            continue  # some bars without ticks: filled from the bar
+        k = int(rng.integers(1, 6))
+        bids = np.sort(rng.uniform(se.low[j], se.high[j], k))
+        if rng.random() < 0.5:
+            bids = bids[::-1]
+        quotes[j] = [(round(b, 5), round(b + 0.0001, 5)) for b in bids]
+    _with_ticks(se, quotes)
+    cls = BUILTIN["sma_cross"]
+
+    def make():
+        return cls(fast=5, slow=12, stop_pips=8, take_pips=12, trail_pips=6)
+
+    costs = Settings(commission_value=3.0, slippage_pips=0.1, ticks=True)
+    slow = run(make, [se], costs, at_once=False)
+    fast = run(make, [se], costs)
+    assert fast.booked_at_once and len(slow.trades) > 20
+    assert {"take_profit", "trailing_stop"} <= {t["reason"] for t in slow.trades}
+    assert fast.trades == slow.trades
+    assert np.array_equal(fast.equity, slow.equity)

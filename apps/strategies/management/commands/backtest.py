@@ -3,7 +3,7 @@
     manage.py backtest --strategy sma_cross --symbol EURUSD --timeframe H1 \\
         --from 2024-01-01 --to 2024-07-01 --param fast=10 --param slow=20 \\
         [--balance 100000] [--currency USD] [--leverage 100] [--sizing lots=1] \\
-        [--commission per_lot=3.5] [--spread bars|1.2] [--slippage 0.2] [--no-swap] \\
+        [--commission per_lot=3.5] [--spread bars|1.2] [--slippage 0.2] [--no-swap] [--ticks] \\
         [--path auto|vectorised|bar] [--html report.html] [--save]
 
 ``--save`` also stores it as a backtest of ``--user`` (default: the first
@@ -59,6 +59,9 @@ class Command(BaseCommand):
         parser.add_argument("--spread", default="bars", help="bars, or a fixed spread in pips")
         parser.add_argument("--slippage", type=float, default=0.0, help="pips")
         parser.add_argument("--no-swap", action="store_true")
+        parser.add_argument(
+            "--ticks", action="store_true", help="Fill inside bars from stored ticks."
+        )
         parser.add_argument("--path", default="auto", choices=config.PATHS)
         parser.add_argument("--html", help="Write an HTML report with the equity curve here.")
         parser.add_argument("--save", action="store_true", help="Store it as a backtest.")
@@ -80,6 +83,7 @@ class Command(BaseCommand):
             "spread": o["spread"],
             "slippage": o["slippage"],
             "swap": not o["no_swap"],
+            "ticks": o["ticks"],
             "path": o["path"],
         }
         try:
