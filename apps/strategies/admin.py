@@ -129,6 +129,7 @@ class DeploymentAdmin(admin.ModelAdmin):
         "mode",
         "status",
         "bars_seen",
+        "ticks_seen",
         "last_bar_at",
         "owner",
     ]

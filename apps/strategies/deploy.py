@@ -18,7 +18,7 @@ compared with a backtest of the same bars.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
@@ -31,6 +31,7 @@ from apps.strategies.builtin import BUILTIN
 from apps.strategies.config import _moment
 from apps.strategies.engine import data as data_mod
 from apps.strategies.errors import InvalidParameters, StrategyError
+from apps.strategies.framework import Tick
 from apps.strategies.live import Executor, LiveContext, Runner
 from apps.strategies.models import Deployment
 from apps.strategies.params import Errors
@@ -188,6 +189,7 @@ def _publish(deployment: Deployment, **extra) -> None:
             "id": deployment.pk,
             "status": deployment.status,
             "bars_seen": deployment.bars_seen,
+            "ticks_seen": deployment.ticks_seen,
             "progress": round(deployment.progress, 4),
             **extra,
         },
@@ -233,19 +235,25 @@ def _bars(deployment: Deployment, source_id: int, start: datetime | None, end: d
     return data_mod.load_arrays(deployment.instrument, source, deployment.timeframe, start, end)
 
 
+def _running_locked(deployment_id: int) -> Deployment | None:
+    """The deployment, locked for this transaction, if it is running."""
+    dep = (
+        Deployment.objects.select_for_update()
+        .select_related("account", "instrument")
+        .filter(pk=deployment_id)
+        .first()
+    )
+    return dep if dep is not None and dep.status == Deployment.Status.RUNNING else None
+
+
 def on_bar(deployment_id: int, bar_us: int, source_id: int) -> str:
     """Feed the closed bar (and any missed before it) to the deployment's
     strategy and place its orders."""
     from apps.trading.selectors import live_quotes
 
     with transaction.atomic():
-        dep = (
-            Deployment.objects.select_for_update()
-            .select_related("account", "instrument")
-            .filter(pk=deployment_id)
-            .first()
-        )
-        if dep is None or dep.status != Deployment.Status.RUNNING:
+        dep = _running_locked(deployment_id)
+        if dep is None:
             return "not running"
         bar_time = calendar.us_to_datetime(bar_us)
         if dep.last_bar_at is not None and bar_time <= dep.last_bar_at:
@@ -294,6 +302,104 @@ def on_bar(deployment_id: int, bar_us: int, source_id: int) -> str:
         dep.save(update_fields=["state", "last_bar_at", "bars_seen", "updated_at"])
         _publish(dep, orders=[o.pk for o in placed])
     return f"{len(placed)} orders"
+
+
+# --- live ticks ------------------------------------------------------------------
+
+TICKS_PER_TASK = 10_000  # the oldest unseen ticks a task gives on_tick; the next takes the rest
+
+
+def on_ticks_stored(*, instrument_id: int, source_id: int, last_us: int) -> int:
+    """Queue ``deployment_ticks`` for the running live deployments of the
+    instrument whose strategy has an ``on_tick``; returns how many."""
+    from apps.strategies.tasks import deployment_ticks
+
+    keys = [key for key, cls in BUILTIN.items() if cls.wants_ticks()]
+    if not keys:
+        return 0
+    rows = Deployment.objects.filter(
+        instrument_id=instrument_id,
+        strategy__in=keys,
+        status=Deployment.Status.RUNNING,
+        mode=Deployment.Mode.LIVE,
+    ).values_list("pk", "source_id")
+    count = 0
+    for pk, wanted in rows:
+        if wanted is None or wanted == source_id:
+            deployment_ticks.delay(pk, source_id, int(last_us))
+            count += 1
+    return count
+
+
+_TICKS_SQL = """
+SELECT (extract(epoch FROM time) * 1000000)::bigint, bid::float8, ask::float8
+  FROM marketdata_tick
+ WHERE instrument_id = %s AND source_id = %s AND time > %s AND time <= %s
+ ORDER BY time
+ LIMIT %s
+"""
+
+
+def on_ticks(deployment_id: int, source_id: int, up_to_us: int) -> str:
+    """Give the strategy's ``on_tick`` the live ticks it has not seen (after
+    its last tick, or its last closed bar's close) up to ``up_to_us``, and
+    place its orders."""
+    from django.db import connection
+
+    from apps.trading.selectors import live_quotes
+
+    with transaction.atomic():
+        dep = _running_locked(deployment_id)
+        if dep is None:
+            return "not running"
+        if not dep.state or dep.last_bar_at is None:
+            return "no bar yet"  # the strategy starts on its first closed bar
+        bar_close = calendar.us_to_datetime(
+            calendar.datetime_to_us(dep.last_bar_at) + calendar.timeframe_us(dep.timeframe)
+        )
+        # Ticks from the last close on (older ones are stale: later bars were seen).
+        after = bar_close - timedelta(microseconds=1)
+        since = max(dep.last_tick_at or after, after)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _TICKS_SQL,
+                [
+                    dep.instrument_id,
+                    source_id,
+                    since,
+                    calendar.us_to_datetime(up_to_us),
+                    TICKS_PER_TASK,
+                ],
+            )
+            rows = cursor.fetchall()
+        if not rows:
+            return "no new ticks"
+        runner = Runner.loads(dep.state)
+        quotes = live_quotes()
+        executor = Executor(dep, quotes)
+        ctx = LiveContext(runner, executor)
+        try:
+            for time_us, bid, ask in rows:
+                runner.tick(ctx, Tick(int(time_us), bid, ask))
+            last_us, bid, ask = rows[-1]
+            quantum = Decimal(1).scaleb(-dep.instrument.digits)
+            quote = Quote(Decimal(str(bid)).quantize(quantum), Decimal(str(ask)).quantize(quantum))
+            placed = executor.place(bar_us=int(last_us), quote=quote, tag=f"t{int(last_us)}")
+        except (StrategyError, ValueError, accounting.ConversionError) as exc:
+            message = str(exc)
+            transaction.on_commit(lambda: _fail(deployment_id, message))
+            return "failed"
+        dep.state = runner.dumps()
+        dep.last_tick_at = calendar.us_to_datetime(int(last_us))
+        dep.ticks_seen += len(rows)
+        dep.save(update_fields=["state", "last_tick_at", "ticks_seen", "updated_at"])
+        if placed:
+            _publish(dep, orders=[o.pk for o in placed])
+    if len(rows) == TICKS_PER_TASK:
+        from apps.strategies.tasks import deployment_ticks
+
+        transaction.on_commit(lambda: deployment_ticks.delay(deployment_id, source_id, up_to_us))
+    return f"{len(rows)} ticks, {len(placed)} orders"
 
 
 # --- replay ------------------------------------------------------------------------

@@ -3,7 +3,8 @@ in backtests, with incremental indicators and orders placed through the
 trading services.
 
 ``Runner`` holds the strategy, its incremental indicators and the bars seen
-(the last ``KEEP`` of them; indices stay absolute, as in a backtest). It is
+(the last ``KEEP`` of them; indices stay absolute, as in a backtest); a
+strategy with ``on_tick`` also gets the live ticks between closes. It is
 pickled into the deployment between bars. ``Executor`` turns the strategy's
 orders into trading orders: at once on live bars, or at the next bar's open
 in a replay (when a live strategy's order would reach the market).
@@ -15,7 +16,7 @@ import pickle
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
-from apps.strategies.framework import Context, Strategy
+from apps.strategies.framework import Context, Strategy, Tick
 from apps.trading import accounting
 from apps.trading.models import Order
 
@@ -82,6 +83,14 @@ class Runner:
             self.strategy.start(ctx)
             self.started = True
         self.strategy.on_bar(ctx, self.i)
+
+    def tick(self, ctx: LiveContext, tick: Tick) -> None:
+        """One live tick to the strategy's ``on_tick`` (once it has started
+        on its first closed bar)."""
+        if not self.started:
+            return
+        ctx.tick = tick
+        self.strategy.on_tick(ctx, tick)
 
     def dumps(self) -> bytes:
         return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
@@ -218,9 +227,18 @@ class Executor:
         if held:
             self.intents.append(Intent(-held, closing=True))
 
-    def place(self, *, bar_us: int, quote: accounting.Quote | None = None, submit=None) -> list:
+    def place(
+        self,
+        *,
+        bar_us: int,
+        quote: accounting.Quote | None = None,
+        submit=None,
+        tag: str | None = None,
+    ) -> list:
         """Place the queued intents as orders (``submit(order)`` runs each at
-        once: a replay); returns them."""
+        once: a replay); returns them. Their client ids carry ``tag`` (default:
+        the bar's time in seconds), so a redelivered task places nothing twice."""
+        tag = tag or str(bar_us // 1_000_000)
         from apps.trading import services as trading
 
         placed = []
@@ -244,7 +262,7 @@ class Executor:
                 trailing_stop=(
                     Decimal(str(intent.trail)).quantize(quantum) if intent.trail else None
                 ),
-                client_order_id=f"d{self.deployment.pk}-{bar_us // 1_000_000}-{n}",
+                client_order_id=f"d{self.deployment.pk}-{tag}-{n}",
                 source=Order.Source.STRATEGY,
                 source_ref=self.deployment.ref,
             )
@@ -275,6 +293,7 @@ class LiveContext(Context):
         )
         self.time_us, self.spread = runner.time_us, runner.spread
         self.ind = runner.ind
+        self.tick: Tick | None = None
         self.pip = float(executor.instrument.pip_size)
         self.symbol = executor.instrument.symbol
 

@@ -229,6 +229,11 @@ class Deployment(models.Model):
     state = models.BinaryField(null=True, blank=True, editable=False)
     bars_seen = models.PositiveIntegerField(default=0)
     last_bar_at = models.DateTimeField(null=True, blank=True)
+    ticks_seen = models.PositiveIntegerField(
+        default=0,
+        help_text="Live ticks given to the strategy's on_tick (strategies that have one).",
+    )
+    last_tick_at = models.DateTimeField(null=True, blank=True)
     progress = models.FloatField(default=0.0)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -56,6 +56,15 @@ def deployment_bar(deployment_id: int, bar_us: int, source_id: int) -> str:
     return deploy.on_bar(deployment_id, bar_us, source_id)
 
 
+@shared_task(
+    name="apps.strategies.tasks.deployment_ticks", acks_late=True, ignore_result=True, expires=60
+)
+def deployment_ticks(deployment_id: int, source_id: int, up_to_us: int) -> str:
+    from apps.strategies import deploy
+
+    return deploy.on_ticks(deployment_id, source_id, up_to_us)
+
+
 @shared_task(name="apps.strategies.tasks.deployment_replay", acks_late=True, ignore_result=True)
 def deployment_replay(deployment_id: int) -> str:
     from apps.strategies import deploy
@@ -68,3 +77,12 @@ def on_bars_closed(sender, instrument_id, source_id, bars, **kwargs) -> None:
     from apps.strategies import deploy
 
     deploy.on_bars_closed(instrument_id=instrument_id, source_id=source_id, bars=bars)
+
+
+def on_ticks_stored(sender, instrument_id, source_id, last_us=None, **kwargs) -> None:
+    """Receiver of ``marketdata.signals.ticks_stored``: only enqueues (for
+    live deployments whose strategy has an ``on_tick``)."""
+    from apps.strategies import deploy
+
+    if last_us is not None:
+        deploy.on_ticks_stored(instrument_id=instrument_id, source_id=source_id, last_us=last_us)

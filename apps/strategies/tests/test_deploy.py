@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import numpy as np
 import pytest
 
 from apps.marketdata.models import DataSource, Instrument
 from apps.strategies import config as config_mod
 from apps.strategies import deploy, selectors, services
+from apps.strategies.framework import Strategy
 from apps.strategies.models import Deployment
 from apps.strategies.tests.test_api import store_bars
 from apps.trading import services as trading
@@ -180,3 +182,67 @@ def test_api_create_errors_pause_resume_stop(trader_client, trader):
     assert again.status_code == 400 and again.json()["error"]["code"] == "invalid_transition"
     assert trader_client.get(f"{url}{pk}/orders/").json()["count"] == 1
     assert "net_pnl" in trader_client.get(f"{url}{pk}/performance/").json()
+
+
+class TickProbe(Strategy):
+    """Buys 1 lot on the first live tick it sees while flat; logs each tick."""
+
+    key = "tick_probe"
+    seen: list = []
+
+    def on_bar(self, ctx, i):
+        pass
+
+    def on_tick(self, ctx, tick):
+        TickProbe.seen.append((ctx.close[ctx.i], tick.time_us, tick.bid))
+        if not ctx.position:
+            ctx.buy(1)
+
+
+def test_live_ticks_reach_on_tick_between_closes_and_its_orders_are_placed_once(
+    trader, monkeypatch
+):
+    from apps.marketdata.batches import TickBatch
+    from apps.marketdata.services.ingest import ticks_ingest
+    from apps.strategies import tasks
+    from apps.strategies.builtin import BUILTIN
+
+    monkeypatch.setitem(BUILTIN, "tick_probe", TickProbe)
+    TickProbe.seen = []
+    arrays = store_bars(n=400, seed=3)
+    source = DataSource.objects.get(name="test-history")
+    eurusd = Instrument.objects.get(symbol="EURUSD")
+    account = paper_account(trader)
+    body = {**BASE, "account": account.pk, "mode": "live", "source": "test-history"}
+    dep = deploy.create(user=trader, data={**body, "strategy": "tick_probe", "params": {}})
+    plain = deploy.create(user=trader, data=body)  # sma_cross: no on_tick
+    times = [int(t) for t in arrays["time_us"]]
+    assert deploy.on_ticks(dep.pk, source.pk, times[-1]) == "no bar yet"
+    assert deploy.on_bar(dep.pk, times[242], source.pk) == "0 orders"
+    # Four ticks inside bar 243 (Thursday 03:00, after bar 242's close), one more later.
+    close = float(arrays["close"][242])
+    tick_times = [times[243] + k * 600_000_000 for k in range(4)] + [times[244] + 1_000_000]
+    ticks_ingest(
+        instrument=eurusd,
+        source=source,
+        batch=TickBatch(
+            time_us=np.array(tick_times, dtype=np.int64),
+            bid=np.round(close + np.arange(5) * 0.0001, 5),
+            ask=np.round(close + np.arange(5) * 0.0001 + 0.0001, 5),
+        ),
+        publish=False,
+    )
+    assert deploy.on_ticks(dep.pk, source.pk, tick_times[3]) == "4 ticks, 1 orders"
+    order = Order.objects.get(source_ref=dep.ref)
+    assert order.side == "buy" and order.client_order_id == f"d{dep.pk}-t{tick_times[3]}-0"
+    # The strategy saw bar 242 as its last closed bar, and each tick once.
+    assert [(c, t) for c, t, _ in TickProbe.seen] == [(close, t) for t in tick_times[:4]]
+    assert deploy.on_ticks(dep.pk, source.pk, tick_times[3]) == "no new ticks"
+    dep.refresh_from_db()
+    assert dep.ticks_seen == 4 and dep.last_tick_at is not None
+    # Stored live ticks queue only the deployments with an on_tick.
+    queued = []
+    monkeypatch.setattr(tasks.deployment_ticks, "delay", lambda *a: queued.append(a))
+    deploy.on_ticks_stored(instrument_id=eurusd.pk, source_id=source.pk, last_us=tick_times[4])
+    assert queued == [(dep.pk, source.pk, tick_times[4])]
+    assert plain.pk not in [q[0] for q in queued]

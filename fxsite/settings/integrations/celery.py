@@ -31,6 +31,7 @@ CELERY_TASK_ROUTES = {
     "apps.trading.algo_tasks.*": {"queue": "execution"},
     "apps.risk.tasks.*": {"queue": "risk"},
     "apps.strategies.tasks.deployment_bar": {"queue": "default"},
+    "apps.strategies.tasks.deployment_ticks": {"queue": "default"},
     "apps.strategies.tasks.*": {"queue": "backtests"},
     "apps.ml.tasks.*": {"queue": "ml"},
 }
