@@ -671,6 +671,8 @@ export interface BacktestSettings {
   spread?: "bars" | { mode: "fixed"; pips: number };
   slippage?: number;
   swap?: boolean;
+  /** Orders filled inside bars from the stored ticks where present. */
+  ticks?: boolean;
   stop_out_level?: number;
 }
 
@@ -755,6 +757,8 @@ export interface BacktestRequest {
   spread: "bars" | { mode: "fixed"; pips: number | string };
   slippage: number | string;
   swap: boolean;
+  /** Fill orders inside bars from the stored ticks where present (default false). */
+  ticks?: boolean;
   path: BacktestPath;
 }
 

@@ -113,6 +113,7 @@ describe("the request body", () => {
       spread: { mode: "fixed", pips: 0.8 },
       slippage: 0.1,
       swap: true,
+      ticks: false,
       path: "auto",
     });
     expect(buildBacktestRequest("sma_cross", fields, values, settings).body.spread).toBe("bars");
@@ -205,6 +206,7 @@ describe("a past backtest's settings in the form", () => {
         spread: { mode: "fixed", pips: 1.2 },
         slippage: 0.2,
         swap: false,
+        ticks: true,
       },
     });
     expect(settings).toEqual({
@@ -223,6 +225,7 @@ describe("a past backtest's settings in the form", () => {
       spread_pips: "1.2",
       slippage: "0.2",
       swap: false,
+      ticks: true,
       path: "bar",
     });
   });

@@ -120,6 +120,8 @@ export interface RunSettings {
   spread_pips: string;
   slippage: string;
   swap: boolean;
+  /** Fill inside bars from the stored ticks (a backtest's option; the optimisation form leaves it off). */
+  ticks: boolean;
   path: BacktestPath;
 }
 
@@ -168,6 +170,7 @@ export function defaultRunSettings(symbol: string, now: number = Date.now()): Ru
     spread_pips: "1",
     slippage: "0",
     swap: true,
+    ticks: false,
     path: "auto",
   };
 }
@@ -191,6 +194,7 @@ export const SETTING_KEYS = [
   "spread",
   "slippage",
   "swap",
+  "ticks",
   "path",
 ] as const;
 
@@ -258,6 +262,7 @@ export function buildBacktestRequest(
     spread: settings.spread_mode === "bars" ? "bars" : { mode: "fixed", pips: numberOrText(settings.spread_pips) },
     slippage: numberOrText(settings.slippage),
     swap: settings.swap,
+    ticks: settings.ticks,
     path: settings.path,
   };
   return { body, errors };
@@ -342,6 +347,7 @@ export function settingsFromBacktest(row: {
     spread_pips: spread && typeof spread === "object" ? text(spread.pips, base.spread_pips) : base.spread_pips,
     slippage: text(s.slippage, base.slippage),
     swap: typeof s.swap === "boolean" ? s.swap : base.swap,
+    ticks: typeof s.ticks === "boolean" ? s.ticks : base.ticks,
     path: row.path || base.path,
   };
 }

@@ -213,6 +213,49 @@ describe("backtests page", () => {
     expect(screen.getByTestId("bt-row-7").getAttribute("data-status")).toBe("queued");
   });
 
+  it("fills inside bars from stored ticks when asked, and the detail says how it filled", async () => {
+    const { fetch } = await openPage("/backtests");
+    await screen.findByTestId("bt-form");
+    await waitFor(() => expect((screen.getByTestId("bt-input-symbol") as HTMLSelectElement).value).toBe("EURUSD"));
+    const ticks = screen.getByTestId("bt-ticks") as HTMLInputElement;
+    expect(ticks.type).toBe("checkbox");
+    expect(ticks.checked).toBe(false);
+    expect(ticks.closest("label")!.textContent).toBe("Fill inside bars from stored ticks");
+    fireEvent.click(ticks);
+    expect(ticks.checked).toBe(true);
+    const note = "Filled inside bars from 12,345 stored ticks of EURUSD.";
+    server.detail = { ...DONE, id: 7, settings: { ...DONE.settings, ticks: true }, notes: [note] };
+    server.list = [{ ...DONE, id: 7, settings: { ...DONE.settings, ticks: true } }];
+    fireEvent.click(screen.getByTestId("bt-run"));
+
+    await waitFor(() => expect(fetch.calls().some((c) => c.method === "POST")).toBe(true));
+    const post = fetch.calls().find((c) => c.method === "POST")!;
+    expect(post.body).toMatchObject({ strategy: "sma_cross", symbol: "EURUSD", swap: true, ticks: true });
+    expect(within(await screen.findByTestId("bt-notes")).getByText(note)).toBeTruthy();
+
+    // Loaded back into the form, the option comes with it.
+    fireEvent.click(screen.getByTestId("bt-ticks"));
+    expect((screen.getByTestId("bt-ticks") as HTMLInputElement).checked).toBe(false);
+    fireEvent.click(screen.getByTestId("bt-load-settings"));
+    await waitFor(() => expect((screen.getByTestId("bt-ticks") as HTMLInputElement).checked).toBe(true));
+  });
+
+  it("sends ticks: false unless the box is checked", async () => {
+    const { fetch } = await openPage("/backtests");
+    await screen.findByTestId("bt-form");
+    fireEvent.click(screen.getByTestId("bt-run"));
+    await waitFor(() => expect(fetch.calls().some((c) => c.method === "POST")).toBe(true));
+    expect(fetch.calls().find((c) => c.method === "POST")!.body).toMatchObject({ swap: true, ticks: false });
+  });
+
+  it("says when a tick fill found no ticks stored", async () => {
+    const note = "No ticks stored for EURUSD in the period: filled from bars.";
+    server.list = [{ ...DONE, settings: { ...DONE.settings, ticks: true } }];
+    server.detail = { ...DONE, settings: { ...DONE.settings, ticks: true }, notes: [note] };
+    await openPage("/backtests/5");
+    expect((await screen.findByTestId("bt-notes")).textContent).toContain(note);
+  });
+
   it("shows each server error next to its field", async () => {
     server.post = () =>
       jsonResponse(

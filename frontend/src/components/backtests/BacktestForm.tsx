@@ -171,7 +171,7 @@ export function BacktestForm({ strategies, symbols, seed, onQueued }: Props) {
         </fieldset>
 
 
-        <RunSettingsFields prefix="bt" settings={settings} symbols={symbols} err={err} set={set} />
+        <RunSettingsFields prefix="bt" settings={settings} symbols={symbols} err={err} set={set} ticks />
 
         <button
           type="submit"

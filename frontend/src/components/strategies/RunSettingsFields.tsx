@@ -22,9 +22,11 @@ interface Props {
   /** Change a setting; `key` is the error to clear (the setting's server name). */
   set: <K extends keyof RunSettings>(name: K, value: RunSettings[K], key?: string) => void;
   legend?: string;
+  /** Offer filling inside bars from the stored ticks (the backtest form). */
+  ticks?: boolean;
 }
 
-export function RunSettingsFields({ prefix, settings, symbols, err, set, legend = "Run" }: Props) {
+export function RunSettingsFields({ prefix, settings, symbols, err, set, legend = "Run", ticks = false }: Props) {
   const sizingUnit = SIZING_MODES.find((m) => m.value === settings.sizing_mode)?.unit ?? "";
   return (
     <fieldset className="bt-fieldset">
@@ -193,6 +195,27 @@ export function RunSettingsFields({ prefix, settings, symbols, err, set, legend 
             </span>
           )}
         </div>
+        {ticks && (
+          <div className="field span-6 bt-check">
+            <label
+              className="check-row"
+              title="Resolve stop-loss, take-profit, limit and stop orders tick by tick inside each bar where ticks are stored (the strategy's on_tick runs on each tick)"
+            >
+              <input
+                type="checkbox"
+                checked={settings.ticks}
+                onChange={(e) => set("ticks", e.target.checked)}
+                data-testid={`${prefix}-ticks`}
+              />
+              Fill inside bars from stored ticks
+            </label>
+            {err("ticks").length > 0 && (
+              <span className="field-error" data-testid={`${prefix}-error-ticks`}>
+                {err("ticks").join(" ")}
+              </span>
+            )}
+          </div>
+        )}
       </div>
     </fieldset>
   );
