@@ -71,7 +71,7 @@ export function TrialsTable({ optimisation, windows, active, live }: Props) {
   const header = (key: TrialSortKey, label: string, title?: string) => {
     const on = sort.key === key;
     return (
-      <th className="num" aria-sort={on ? (sort.descending ? "descending" : "ascending") : undefined} title={title}>
+      <th key={key} className="num" aria-sort={on ? (sort.descending ? "descending" : "ascending") : undefined} title={title}>
         <button type="button" className="th-sort" onClick={() => onSort(key)} data-testid={`opt-trials-sort-${key}`}>
           {label}
           <span className="sort-mark" aria-hidden="true">
