@@ -54,8 +54,8 @@ class MovingAverageCross(Protected):
     average = "sma"
     vectorised = True
     params = {
-        "fast": Int(10, 1, 1000, "Fast average period (bars).", step=1),
-        "slow": Int(20, 2, 5000, "Slow average period (bars).", step=5),
+        "fast": Int(10, 2, 1000, "Fast average period (bars).", step=1),
+        "slow": Int(20, 3, 5000, "Slow average period (bars).", step=5),
         **PROTECTIVE,
     }
 
@@ -244,7 +244,7 @@ class DonchianBreakout(Protected):
     )
     params = {
         "entry": Int(20, 2, 500, "Entry channel (bars)."),
-        "exit": Int(10, 1, 500, "Exit channel (bars)."),
+        "exit": Int(10, 2, 500, "Exit channel (bars)."),
         **PROTECTIVE,
     }
 

@@ -196,6 +196,13 @@ def _publish(deployment: Deployment, **extra) -> None:
     )
 
 
+def _reason(exc: Exception) -> str:
+    """An error's message with its per-field messages, for the deployment's ``error``."""
+    fields = getattr(exc, "fields", None) or {}
+    details = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in fields.items())
+    return f"{exc} ({details})" if details else str(exc)
+
+
 def _fail(deployment_id: int, message: str) -> None:
     Deployment.objects.filter(pk=deployment_id).update(
         status=Deployment.Status.FAILED, error=message[:2000]
@@ -229,6 +236,46 @@ def on_bars_closed(*, instrument_id: int, source_id: int, bars: list) -> int:
     return count
 
 
+def _feed_bar(dep: Deployment, bar_us: int, source_id: int):
+    """The runner fed the bars up to ``bar_us`` and evaluated, and the orders
+    it placed: ``(runner, bars fed, orders)``; ``None`` when that bar is not
+    stored."""
+    from apps.trading.selectors import live_quotes
+
+    end = calendar.us_to_datetime(bar_us + 1)
+    if dep.state:
+        runner = Runner.loads(dep.state)
+        arrays = _bars(
+            dep,
+            source_id,
+            dep.last_bar_at
+            and calendar.us_to_datetime(calendar.datetime_to_us(dep.last_bar_at) + 1),
+            end,
+        )
+    else:
+        runner = Runner(BUILTIN[dep.strategy](**dep.params))
+        keep = max(runner.strategy.warmup() * PRIME_BARS, 50) + 1
+        # Enough calendar time for ``keep`` bars across weekends and gaps.
+        span = keep * calendar.timeframe_us(dep.timeframe) * 2 + 4 * 86_400_000_000
+        arrays = _bars(dep, source_id, calendar.us_to_datetime(bar_us - span), end)
+        arrays = {k: v[-keep:] for k, v in arrays.items()}
+    if not arrays or int(arrays["time_us"][-1]) != bar_us:
+        return None
+    spread = data_mod.fill_spread(arrays["spread"])
+    n = len(arrays["time_us"])
+    for j in range(n):
+        runner.bar(
+            *(float(arrays[k][j]) for k in ("open", "high", "low", "close", "volume")),
+            int(arrays["time_us"][j]),
+            float(np.nan_to_num(spread[j])),
+        )
+    quotes = live_quotes()
+    executor = Executor(dep, quotes)
+    runner.evaluate(LiveContext(runner, executor))
+    placed = executor.place(bar_us=bar_us, quote=quotes.get(dep.instrument.symbol))
+    return runner, n, placed
+
+
 def _bars(deployment: Deployment, source_id: int, start: datetime | None, end: datetime):
     start = start or calendar.us_to_datetime(0)
     source = DataSource.objects.get(pk=source_id)
@@ -249,8 +296,6 @@ def _running_locked(deployment_id: int) -> Deployment | None:
 def on_bar(deployment_id: int, bar_us: int, source_id: int) -> str:
     """Feed the closed bar (and any missed before it) to the deployment's
     strategy and place its orders."""
-    from apps.trading.selectors import live_quotes
-
     with transaction.atomic():
         dep = _running_locked(deployment_id)
         if dep is None:
@@ -258,44 +303,18 @@ def on_bar(deployment_id: int, bar_us: int, source_id: int) -> str:
         bar_time = calendar.us_to_datetime(bar_us)
         if dep.last_bar_at is not None and bar_time <= dep.last_bar_at:
             return "seen"
-        cls = BUILTIN[dep.strategy]
-        end = calendar.us_to_datetime(bar_us + 1)
-        if dep.state:
-            runner = Runner.loads(dep.state)
-            arrays = _bars(
-                dep,
-                source_id,
-                dep.last_bar_at
-                and calendar.us_to_datetime(calendar.datetime_to_us(dep.last_bar_at) + 1),
-                end,
-            )
-        else:
-            runner = Runner(cls(**dep.params))
-            keep = max(runner.strategy.warmup() * PRIME_BARS, 50) + 1
-            # Enough calendar time for ``keep`` bars across weekends and gaps.
-            span = keep * calendar.timeframe_us(dep.timeframe) * 2 + 4 * 86_400_000_000
-            arrays = _bars(dep, source_id, calendar.us_to_datetime(bar_us - span), end)
-            arrays = {k: v[-keep:] for k, v in arrays.items()}
-        if not arrays or int(arrays["time_us"][-1]) != bar_us:
-            return "no bar"
-        spread = data_mod.fill_spread(arrays["spread"])
-        n = len(arrays["time_us"])
-        for j in range(n):
-            runner.bar(
-                *(float(arrays[k][j]) for k in ("open", "high", "low", "close", "volume")),
-                int(arrays["time_us"][j]),
-                float(np.nan_to_num(spread[j])),
-            )
-        quotes = live_quotes()
-        executor = Executor(dep, quotes)
         try:
-            runner.evaluate(LiveContext(runner, executor))
-            quote = quotes.get(dep.instrument.symbol)
-            placed = executor.place(bar_us=bar_us, quote=quote)
+            fed = _feed_bar(dep, bar_us, source_id)
         except (StrategyError, ValueError, accounting.ConversionError) as exc:
-            message = str(exc)
+            # A strategy that cannot run (bad parameters, an indicator it
+            # cannot compute, no conversion quote) fails the deployment
+            # rather than failing every bar's task.
+            message = _reason(exc)
             transaction.on_commit(lambda: _fail(deployment_id, message))
             return "failed"
+        if fed is None:
+            return "no bar"
+        runner, n, placed = fed
         dep.state = runner.dumps()
         dep.last_bar_at = bar_time
         dep.bars_seen += n
@@ -386,7 +405,7 @@ def on_ticks(deployment_id: int, source_id: int, up_to_us: int) -> str:
             quote = Quote(Decimal(str(bid)).quantize(quantum), Decimal(str(ask)).quantize(quantum))
             placed = executor.place(bar_us=int(last_us), quote=quote, tag=f"t{int(last_us)}")
         except (StrategyError, ValueError, accounting.ConversionError) as exc:
-            message = str(exc)
+            message = _reason(exc)
             transaction.on_commit(lambda: _fail(deployment_id, message))
             return "failed"
         dep.state = runner.dumps()

@@ -111,7 +111,27 @@ class Strategy:
         errors = Errors()
         cls.check(values, errors)
         errors.raise_if_any()
+        cls._check_indicators(values, errors)
+        errors.raise_if_any()
         return values
+
+    @classmethod
+    def _check_indicators(cls, values: dict, errors: Errors) -> None:
+        """The indicators these parameters declare must accept their own
+        parameters (a period of 1 where the indicator needs 2 or more, say):
+        each problem is reported on the strategy parameter that set it."""
+        probe = cls.__new__(cls)
+        probe.values, probe.p = values, SimpleNamespace(**values)
+        reported = set()
+        for label, (name, params, _) in probe.indicators().items():
+            try:
+                ind_registry.validate_params(name, params)
+            except ind_registry.IndicatorError as exc:
+                given = set(params.values())
+                field = next((k for k, v in values.items() if v in given), label)
+                if (field, exc.message) not in reported:
+                    reported.add((field, exc.message))
+                    errors.add(field, exc.message)
 
     @classmethod
     def check(cls, values: dict, errors: Errors) -> None:

@@ -246,3 +246,21 @@ def test_live_ticks_reach_on_tick_between_closes_and_its_orders_are_placed_once(
     deploy.on_ticks_stored(instrument_id=eurusd.pk, source_id=source.pk, last_us=tick_times[4])
     assert queued == [(dep.pk, source.pk, tick_times[4])]
     assert plain.pk not in [q[0] for q in queued]
+
+
+def test_a_live_deployment_that_cannot_run_fails_with_its_reason(
+    trader, django_capture_on_commit_callbacks
+):
+    """Parameters stored before a rule existed (a period of 1, which the SMA
+    refuses) fail the deployment with the reason, not every bar's task."""
+    arrays = store_bars(n=300, seed=4)
+    source = DataSource.objects.get(name="test-history")
+    account = paper_account(trader)
+    dep = deploy.create(
+        user=trader, data={**BASE, "account": account.pk, "mode": "live", "source": "test-history"}
+    )
+    Deployment.objects.filter(pk=dep.pk).update(params={"fast": 1, "slow": 20})
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deploy.on_bar(dep.pk, int(arrays["time_us"][200]), source.pk) == "failed"
+    dep.refresh_from_db()
+    assert dep.status == "failed" and "fast: Must be at least 2" in dep.error

@@ -519,3 +519,47 @@ def test_runs_filled_from_ticks_book_at_once_as_fill_by_fill():
     assert {"take_profit", "trailing_stop"} <= {t["reason"] for t in slow.trades}
     assert fast.trades == slow.trades
     assert np.array_equal(fast.equity, slow.equity)
+
+
+@pytest.mark.parametrize("key", sorted(k for k in BUILTIN if k != "ml_signal"))
+def test_every_parameter_bound_a_built_in_accepts_computes_its_indicators(key):
+    """At each range end (with the other defaults) a strategy either refuses
+    the value with a field error from its own rules, or runs: no value inside
+    its schema may give an indicator it cannot compute (live deployments
+    would fail on every bar)."""
+    from apps.strategies.errors import InvalidParameters
+
+    cls = BUILTIN[key]
+    data = walk(300, seed=2)
+    for name, param in cls.params.items():
+        if param.kind not in ("int", "float"):
+            continue
+        for value in (param.min, param.max):
+            try:
+                strategy = cls(**{name: value})
+            except InvalidParameters as exc:
+                assert not any("parameter" in m for msgs in exc.fields.values() for m in msgs)
+                continue
+            strategy.compute_indicators(data)
+            strategy.incremental_indicators()
+
+
+def test_an_indicator_parameter_out_of_range_is_a_field_error_of_the_strategy():
+    from apps.strategies.errors import InvalidParameters
+    from apps.strategies.params import Int
+
+    class TooShort(Strategy):
+        key = "too_short"
+        params = {"n": Int(5, 1, 10, "Period.")}
+
+        def indicators(self):
+            return {
+                "a": ("sma", {"period": self.p.n}, "sma"),
+                "b": ("ema", {"period": self.p.n}, "ema"),
+            }
+
+    with pytest.raises(InvalidParameters) as caught:
+        TooShort(n=1)
+    (messages,) = caught.value.fields.values()
+    assert list(caught.value.fields) == ["n"] and len(messages) == 2
+    assert "sma: parameter 'period'" in messages[0]

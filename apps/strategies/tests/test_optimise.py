@@ -78,8 +78,8 @@ def test_bad_requests_name_each_field(trader):
         _request(
             trader,
             space={
-                "fast": {"min": 1, "max": 1000, "step": 1},
-                "slow": {"min": 2, "max": 5000, "step": 1},
+                "fast": {"min": 2, "max": 1000, "step": 1},
+                "slow": {"min": 3, "max": 5000, "step": 1},
             },
         )
     assert "combinations" in info.value.fields["space"][0]
