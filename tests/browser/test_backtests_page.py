@@ -89,7 +89,7 @@ def test_a_trader_runs_a_backtest_and_sees_it_live(page, daphne_server, celery_w
         page.select_option('[data-testid="bt-strategy"]', "sma_cross")
         fast = '[data-testid="bt-param-fast"]'
         page.wait_for_selector(fast)
-        assert page.get_attribute(fast, "min") == "1"
+        assert page.get_attribute(fast, "min") == "2"
         assert page.get_attribute(fast, "max") == "1000"
         assert page.get_attribute(fast, "value") == "10"
         assert "Fast" in (page.get_attribute(fast, "title") or "")
