@@ -6,10 +6,10 @@ import type { Backtest, BacktestDetail } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { seedFromState, settingsFromBacktest } from "../backtests/paramsForm";
 import { mergeBacktest, withoutResults } from "../backtests/status";
-import { ConnectionIndicator } from "../components/ConnectionIndicator";
 import { BacktestForm, type FormSeed } from "../components/backtests/BacktestForm";
 import { BacktestList } from "../components/backtests/BacktestList";
 import { BacktestResult, BacktestTables, hasDetail } from "../components/backtests/BacktestResult";
+import { RunsPage, SelectedMissing } from "../components/strategies/RunsPage";
 import { useBacktestsLive } from "../live/useBacktestsLive";
 import { canTrade } from "./TradePage";
 
@@ -83,85 +83,63 @@ export function BacktestsPage() {
   }, []);
 
   return (
-    <div className="page backtests-page" data-testid="backtests-page">
-      <div className="page-header trade-header">
-        <h1>Strategies &amp; backtests</h1>
-        <span className="trade-conns">
-          <ConnectionIndicator
-            status={tradingStatus}
-            testId="trading-connection"
-            openTitle="Backtest progress streams live"
-            label="Progress"
+    <RunsPage
+      testId="backtests-page"
+      title={<>Strategies &amp; backtests</>}
+      connection={{ status: tradingStatus, openTitle: "Backtest progress streams live", label: "Progress" }}
+      strategiesError={classes.isError ? classes.error : null}
+      trader={trader}
+      form={
+        strategies.length > 0 ? (
+          <BacktestForm
+            key={seed?.nonce ?? 0}
+            strategies={strategies}
+            symbols={symbols}
+            seed={seed?.value}
+            onQueued={onQueued}
           />
-        </span>
-      </div>
-
-      {classes.isError && (
-        <div className="alert alert-error" role="alert">
-          Could not load the strategies: {classes.error.message}
-        </div>
+        ) : null
+      }
+      formTitle="New backtest"
+      formWaiting={classes.isPending ? "Loading strategies…" : "No strategy available."}
+      readonly={{ testId: "bt-readonly", text: "View only: your role cannot run backtests." }}
+      after={
+        selected !== null &&
+        shown &&
+        shown.status === "done" &&
+        hasDetail(shown) && <BacktestTables key={shown.id} backtest={shown} timeZone={timeZone} digits={digits} />
+      }
+    >
+      <BacktestList
+        rows={list.data}
+        selected={selected}
+        onOpen={open}
+        timeZone={timeZone}
+        error={list.isError ? list.error : null}
+        fetching={list.isFetching}
+        strategyNames={strategyNames}
+      />
+      {selected !== null && shown && (
+        <BacktestResult
+          key={shown.id}
+          backtest={shown}
+          strategyName={strategyNames.get(shown.strategy) ?? shown.strategy}
+          timeZone={timeZone}
+          canAct={trader}
+          onLoadSettings={trader ? loadSettings : undefined}
+        />
       )}
-
-      <div className={`bt-layout${trader ? "" : " no-form"}`}>
-        {trader ? (
-          strategies.length > 0 ? (
-            <BacktestForm
-              key={seed?.nonce ?? 0}
-              strategies={strategies}
-              symbols={symbols}
-              seed={seed?.value}
-              onQueued={onQueued}
-            />
-          ) : (
-            <section className="card bt-form-card">
-              <header className="card-header">
-                <h2>New backtest</h2>
-              </header>
-              <div className="muted pad">{classes.isPending ? "Loading strategies…" : "No strategy available."}</div>
-            </section>
-          )
-        ) : null}
-
-        <div className="bt-main">
-          {!trader && (
-            <div className="notice small" data-testid="bt-readonly">
-              View only: your role cannot run backtests.
-            </div>
-          )}
-          <BacktestList
-            rows={list.data}
-            selected={selected}
-            onOpen={open}
-            timeZone={timeZone}
-            error={list.isError ? list.error : null}
-            fetching={list.isFetching}
-            strategyNames={strategyNames}
-          />
-          {selected !== null && shown && (
-            <BacktestResult
-              key={shown.id}
-              backtest={shown}
-              strategyName={strategyNames.get(shown.strategy) ?? shown.strategy}
-              timeZone={timeZone}
-              canAct={trader}
-              onLoadSettings={trader ? loadSettings : undefined}
-            />
-          )}
-          {selected !== null && !shown && (
-            <section className="card">
-              <div className="muted pad" data-testid="bt-result-missing">
-                {detail.isError ? `Could not load backtest #${selected}: ${detail.error.message}` : "Loading backtest…"}
-              </div>
-            </section>
-          )}
-          {selected === null && list.data && list.data.length > 0 && (
-            <div className="muted small pad">Pick a backtest to see its results.</div>
-          )}
-        </div>
-        {selected !== null && shown && shown.status === "done" && hasDetail(shown) && (
-          <BacktestTables key={shown.id} backtest={shown} timeZone={timeZone} digits={digits} />
-        )}
-      </div>
-    </div>
+      {selected !== null && !shown && (
+        <SelectedMissing
+          testId="bt-result-missing"
+          what="backtest"
+          id={selected}
+          error={detail.isError ? detail.error : null}
+        />
+      )}
+      {selected === null && list.data && list.data.length > 0 && (
+        <div className="muted small pad">Pick a backtest to see its results.</div>
+      )}
+    </RunsPage>
   );
 }

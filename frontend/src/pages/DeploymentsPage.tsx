@@ -12,10 +12,10 @@ import {
 } from "../api/queries";
 import type { Deployment } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
-import { ConnectionIndicator } from "../components/ConnectionIndicator";
 import { DeployForm } from "../components/deployments/DeployForm";
 import { DeploymentDetail } from "../components/deployments/DeploymentDetail";
 import { DeploymentList } from "../components/deployments/DeploymentList";
+import { RunsPage, SelectedMissing } from "../components/strategies/RunsPage";
 import { mergeDeployment } from "../deployments/status";
 import { useDeploymentsLive } from "../live/useStrategyRunsLive";
 import { selectedId } from "./BacktestsPage";
@@ -59,75 +59,58 @@ export function DeploymentsPage() {
   );
 
   return (
-    <div className="page backtests-page" data-testid="deployments-page">
-      <div className="page-header trade-header">
-        <h1>Deployments</h1>
-        <span className="trade-conns">
-          <ConnectionIndicator status={status} testId="trading-connection" openTitle="Deployments, orders and P&L stream live" label="Updates" />
-        </span>
-      </div>
-      {classes.isError && (
-        <div className="alert alert-error" role="alert">
-          Could not load the strategies: {classes.error.message}
-        </div>
-      )}
-      <div className={`bt-layout${trader ? "" : " no-form"}`}>
-        {trader ? (
-          strategies.length > 0 && accounts.data ? (
-            <DeployForm
-              strategies={strategies}
-              symbols={symbols}
-              accounts={accounts.data}
-              sources={sources.data?.results ?? []}
-              username={user?.username}
-              onCreated={onCreated}
-            />
-          ) : (
-            <section className="card bt-form-card">
-              <header className="card-header">
-                <h2>Deploy</h2>
-              </header>
-              <div className="muted pad">{classes.isPending || accounts.isPending ? "Loading…" : "No strategy or account available."}</div>
-            </section>
-          )
-        ) : null}
-        <div className="bt-main">
-          {!trader && (
-            <div className="notice small" data-testid="dep-readonly">
-              View only: your role cannot deploy or control strategies.
-            </div>
-          )}
-          <DeploymentList
-            rows={list.data}
-            selected={selected}
-            onOpen={open}
-            timeZone={timeZone}
-            error={list.isError ? list.error : null}
-            fetching={list.isFetching}
+    <RunsPage
+      testId="deployments-page"
+      title="Deployments"
+      connection={{ status, openTitle: "Deployments, orders and P&L stream live", label: "Updates" }}
+      strategiesError={classes.isError ? classes.error : null}
+      trader={trader}
+      form={
+        strategies.length > 0 && accounts.data ? (
+          <DeployForm
+            strategies={strategies}
+            symbols={symbols}
+            accounts={accounts.data}
+            sources={sources.data?.results ?? []}
+            username={user?.username}
+            onCreated={onCreated}
           />
-          {selected !== null && shown && (
-            <DeploymentDetail
-              key={shown.id}
-              deployment={shown}
-              strategyName={strategyNames.get(shown.strategy) ?? shown.strategy}
-              timeZone={timeZone}
-              digits={digits.get(shown.symbol) ?? 5}
-              canAct={trader}
-              live={live}
-            />
-          )}
-          {selected !== null && !shown && (
-            <section className="card">
-              <div className="muted pad" data-testid="dep-detail-missing">
-                {detail.isError ? `Could not load deployment #${selected}: ${detail.error.message}` : "Loading deployment…"}
-              </div>
-            </section>
-          )}
-          {selected === null && list.data && list.data.length > 0 && (
-            <div className="muted small pad">Pick a deployment to see its P&amp;L and orders.</div>
-          )}
-        </div>
-      </div>
-    </div>
+        ) : null
+      }
+      formTitle="Deploy"
+      formWaiting={classes.isPending || accounts.isPending ? "Loading…" : "No strategy or account available."}
+      readonly={{ testId: "dep-readonly", text: "View only: your role cannot deploy or control strategies." }}
+    >
+      <DeploymentList
+        rows={list.data}
+        selected={selected}
+        onOpen={open}
+        timeZone={timeZone}
+        error={list.isError ? list.error : null}
+        fetching={list.isFetching}
+      />
+      {selected !== null && shown && (
+        <DeploymentDetail
+          key={shown.id}
+          deployment={shown}
+          strategyName={strategyNames.get(shown.strategy) ?? shown.strategy}
+          timeZone={timeZone}
+          digits={digits.get(shown.symbol) ?? 5}
+          canAct={trader}
+          live={live}
+        />
+      )}
+      {selected !== null && !shown && (
+        <SelectedMissing
+          testId="dep-detail-missing"
+          what="deployment"
+          id={selected}
+          error={detail.isError ? detail.error : null}
+        />
+      )}
+      {selected === null && list.data && list.data.length > 0 && (
+        <div className="muted small pad">Pick a deployment to see its P&amp;L and orders.</div>
+      )}
+    </RunsPage>
   );
 }

@@ -13,13 +13,13 @@ import type { Optimisation, OptimisationDetail, OptimisationResult as Result } f
 import { useAuth } from "../auth/AuthContext";
 import { BACKTEST_SEED_STATE } from "../backtests/paramsForm";
 import { isActive } from "../backtests/status";
-import { ConnectionIndicator } from "../components/ConnectionIndicator";
 import { Heatmap } from "../components/optimisations/Heatmap";
 import { OptimisationForm } from "../components/optimisations/OptimisationForm";
 import { OptimisationList } from "../components/optimisations/OptimisationList";
 import { OptimisationResult } from "../components/optimisations/OptimisationResult";
 import { TrialsTable } from "../components/optimisations/TrialsTable";
 import { WindowsTable } from "../components/optimisations/WindowsTable";
+import { RunsPage, SelectedMissing } from "../components/strategies/RunsPage";
 import { useOptimisationsLive } from "../live/useStrategyRunsLive";
 import { backtestSeedOf } from "../optimisations/spaceForm";
 import { expectedTrials, mergeOptimisation, searchedNames } from "../optimisations/status";
@@ -78,87 +78,73 @@ export function OptimisationsPage() {
   }, [shown, navigate]);
 
   return (
-    <div className="page backtests-page" data-testid="optimisations-page">
-      <div className="page-header trade-header">
-        <h1>Optimisations</h1>
-        <span className="trade-conns">
-          <ConnectionIndicator status={status} testId="trading-connection" openTitle="Trials stream live" label="Progress" />
-        </span>
-      </div>
-      {classes.isError && (
-        <div className="alert alert-error" role="alert">
-          Could not load the strategies: {classes.error.message}
-        </div>
-      )}
-      <div className={`bt-layout${trader ? "" : " no-form"}`}>
-        {trader ? (
-          strategies.length > 0 ? (
-            <OptimisationForm strategies={strategies} symbols={symbols} onQueued={onQueued} />
-          ) : (
-            <section className="card bt-form-card">
-              <header className="card-header">
-                <h2>New optimisation</h2>
-              </header>
-              <div className="muted pad">{classes.isPending ? "Loading strategies…" : "No strategy available."}</div>
-            </section>
-          )
-        ) : null}
-        <div className="bt-main">
-          {!trader && (
-            <div className="notice small" data-testid="opt-readonly">
-              View only: your role cannot run optimisations.
-            </div>
-          )}
-          <OptimisationList
-            rows={list.data}
-            selected={selected}
-            onOpen={open}
-            timeZone={timeZone}
-            error={list.isError ? list.error : null}
-            fetching={list.isFetching}
-            strategyNames={strategyNames}
-          />
-          {selected !== null && shown && (
-            <OptimisationResult
-              key={shown.id}
-              optimisation={shown}
-              strategyName={strategyNames.get(shown.strategy) ?? shown.strategy}
-              timeZone={timeZone}
-              canAct={trader}
-              windows={plan.length}
-              expected={expectedTrials(shown, plan.length)}
-              onBacktestBest={trader && shown.status === "done" ? backtestBest : undefined}
-            />
-          )}
-          {selected !== null && shown && searched.length === 2 && (
-            <Heatmap
-              key={`hm-${shown.id}`}
-              optimisation={shown}
-              params={[searched[0]!, searched[1]!]}
-              trials={allTrials.data}
-              windows={plan.length}
-            />
-          )}
-          {selected !== null && !shown && (
-            <section className="card">
-              <div className="muted pad" data-testid="opt-result-missing">
-                {detail.isError ? `Could not load optimisation #${selected}: ${detail.error.message}` : "Loading optimisation…"}
-              </div>
-            </section>
-          )}
-          {selected === null && list.data && list.data.length > 0 && (
-            <div className="muted small pad">Pick an optimisation to see its trials.</div>
-          )}
-        </div>
-        {selected !== null && shown && (
+    <RunsPage
+      testId="optimisations-page"
+      title="Optimisations"
+      connection={{ status, openTitle: "Trials stream live", label: "Progress" }}
+      strategiesError={classes.isError ? classes.error : null}
+      trader={trader}
+      form={
+        strategies.length > 0 ? (
+          <OptimisationForm strategies={strategies} symbols={symbols} onQueued={onQueued} />
+        ) : null
+      }
+      formTitle="New optimisation"
+      formWaiting={classes.isPending ? "Loading strategies…" : "No strategy available."}
+      readonly={{ testId: "opt-readonly", text: "View only: your role cannot run optimisations." }}
+      after={
+        selected !== null &&
+        shown && (
           <div className="bt-wide">
             {shown.walk_forward && rows.length > 0 && (
               <WindowsTable key={`wf-${shown.id}`} optimisation={shown} rows={rows} result={result} timeZone={timeZone} />
             )}
             <TrialsTable key={`tr-${shown.id}`} optimisation={shown} windows={plan.length} active={active} live={live} />
           </div>
-        )}
-      </div>
-    </div>
+        )
+      }
+    >
+      <OptimisationList
+        rows={list.data}
+        selected={selected}
+        onOpen={open}
+        timeZone={timeZone}
+        error={list.isError ? list.error : null}
+        fetching={list.isFetching}
+        strategyNames={strategyNames}
+      />
+      {selected !== null && shown && (
+        <OptimisationResult
+          key={shown.id}
+          optimisation={shown}
+          strategyName={strategyNames.get(shown.strategy) ?? shown.strategy}
+          timeZone={timeZone}
+          canAct={trader}
+          windows={plan.length}
+          expected={expectedTrials(shown, plan.length)}
+          onBacktestBest={trader && shown.status === "done" ? backtestBest : undefined}
+        />
+      )}
+      {selected !== null && shown && searched.length === 2 && (
+        <Heatmap
+          key={`hm-${shown.id}`}
+          optimisation={shown}
+          params={[searched[0]!, searched[1]!]}
+          trials={allTrials.data}
+          windows={plan.length}
+        />
+      )}
+      {selected !== null && !shown && (
+        <SelectedMissing
+          testId="opt-result-missing"
+          what="optimisation"
+          id={selected}
+          error={detail.isError ? detail.error : null}
+        />
+      )}
+      {selected === null && list.data && list.data.length > 0 && (
+        <div className="muted small pad">Pick an optimisation to see its trials.</div>
+      )}
+    </RunsPage>
   );
 }

@@ -15,7 +15,7 @@ import {
   type RunSettings,
 } from "../../backtests/paramsForm";
 import { toApiError } from "../risk/LimitsEditor";
-import { Field, ParamInput, paramRange, seededValues } from "../strategies/FormFields";
+import { Field, FormErrorAlert, ParamInput, paramRange, seededValues } from "../strategies/FormFields";
 import { RunSettingsFields } from "../strategies/RunSettingsFields";
 
 export type { FormSeed } from "../../backtests/paramsForm";
@@ -104,16 +104,7 @@ export function BacktestForm({ strategies, symbols, seed, onQueued }: Props) {
         <h2 id="bt-form-title">New backtest</h2>
       </header>
       <form className="bt-form" onSubmit={onSubmit} noValidate>
-        {formError && (
-          <div className="alert alert-error compact-inline" role="alert" data-testid="bt-form-error">
-            <div>{formError}</div>
-            {errors.general.map((message, i) => (
-              <div key={i} className="alert-detail">
-                {message}
-              </div>
-            ))}
-          </div>
-        )}
+        {formError && <FormErrorAlert testId="bt-form-error" message={formError} general={errors.general} />}
         <Field
           label="Strategy"
           hint={strategy?.vectorised ? "vectorised" : undefined}

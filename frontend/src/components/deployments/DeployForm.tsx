@@ -13,7 +13,7 @@ import {
 } from "../../backtests/paramsForm";
 import { buildDeploymentRequest, defaultDeploySettings, deployFormKeys, type DeploySettings } from "../../deployments/deployForm";
 import { toApiError } from "../risk/LimitsEditor";
-import { Field, ParamInput, TextInput } from "../strategies/FormFields";
+import { Field, FormErrorAlert, ParamInput, TextInput } from "../strategies/FormFields";
 
 interface Props {
   strategies: StrategyClass[];
@@ -93,16 +93,7 @@ export function DeployForm({ strategies, symbols, accounts, sources, username, o
         <h2 id="dep-form-title">Deploy</h2>
       </header>
       <form className="bt-form" onSubmit={onSubmit} noValidate>
-        {formError && (
-          <div className="alert alert-error compact-inline" role="alert" data-testid="dep-form-error">
-            <div>{formError}</div>
-            {errors.general.map((message, i) => (
-              <div key={i} className="alert-detail">
-                {message}
-              </div>
-            ))}
-          </div>
-        )}
+        {formError && <FormErrorAlert testId="dep-form-error" message={formError} general={errors.general} />}
         <div className="bt-grid">
           <Field prefix={P} label="Strategy" id="dep-strategy" errors={err("strategy")} errorKey="strategy" span={6}>
             <select id="dep-strategy" className="input input-sm" value={strategyKey} onChange={(e) => chooseStrategy(e.target.value)} data-testid="dep-strategy">

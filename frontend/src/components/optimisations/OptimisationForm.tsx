@@ -28,7 +28,7 @@ import {
   type SearchSettings,
 } from "../../optimisations/spaceForm";
 import { toApiError } from "../risk/LimitsEditor";
-import { Field, ParamInput, paramRange, TextInput } from "../strategies/FormFields";
+import { Field, FormErrorAlert, ParamInput, paramRange, TextInput } from "../strategies/FormFields";
 import { RunSettingsFields } from "../strategies/RunSettingsFields";
 
 interface Props {
@@ -122,16 +122,7 @@ export function OptimisationForm({ strategies, symbols, onQueued }: Props) {
         <h2 id="opt-form-title">New optimisation</h2>
       </header>
       <form className="bt-form" onSubmit={onSubmit} noValidate>
-        {formError && (
-          <div className="alert alert-error compact-inline" role="alert" data-testid="opt-form-error">
-            <div>{formError}</div>
-            {errors.general.map((message, i) => (
-              <div key={i} className="alert-detail">
-                {message}
-              </div>
-            ))}
-          </div>
-        )}
+        {formError && <FormErrorAlert testId="opt-form-error" message={formError} general={errors.general} />}
         <Field prefix={P} label="Strategy" id="opt-strategy" errors={err("strategy")} errorKey="strategy" span={6}>
           <select
             id="opt-strategy"

@@ -226,3 +226,17 @@ export function ParamInput({
   );
 }
 
+/** A form's error from the server: its message, then the messages that
+ * belong to no field. */
+export function FormErrorAlert({ testId, message, general }: { testId: string; message: string; general: string[] }) {
+  return (
+    <div className="alert alert-error compact-inline" role="alert" data-testid={testId}>
+      <div>{message}</div>
+      {general.map((text, i) => (
+        <div key={i} className="alert-detail">
+          {text}
+        </div>
+      ))}
+    </div>
+  );
+}
