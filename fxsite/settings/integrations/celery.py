@@ -41,8 +41,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 60 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
-CELERY_TASK_SEND_SENT_EVENT = True
-CELERY_WORKER_SEND_TASK_EVENTS = True
+# Task events (sent, received, started, succeeded...) are for monitors such as
+# Flower or ``celery events``; nothing in the platform reads them, and each
+# costs a Redis publish from the sender or the worker on every task (four per
+# order). CELERY_TASK_EVENTS=true turns them on (``celery control
+# enable_events`` does too, for running workers).
+CELERY_TASK_SEND_SENT_EVENT = env.bool("CELERY_TASK_EVENTS", default=False)
+CELERY_WORKER_SEND_TASK_EVENTS = CELERY_TASK_SEND_SENT_EVENT
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Celery's Django fixup closes every database connection before and after each
