@@ -30,4 +30,4 @@ RUN chmod +x /entrypoint.sh && mkdir -p /tmp/prometheus /app/media && chown fx /
 USER fx
 EXPOSE 8000
 ENTRYPOINT ["/entrypoint.sh"]
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "fxsite.asgi:application"]
+CMD ["python", "-m", "fxsite.webserver", "-b", "0.0.0.0", "-p", "8000", "--", "--proxy-headers", "fxsite.asgi:application"]

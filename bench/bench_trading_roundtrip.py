@@ -1,7 +1,8 @@
 """Order round trip on a paper account: REST place of a market order until its fill arrives on ``/ws/trading/``; orders per second sustained.
 
-The servers are the ``web`` (one Daphne) and ``execution`` (one Celery worker,
-prefork, 2 processes) lines of the Procfile, as ``make run`` starts them. One
+The servers are the ``web`` (``WEB_PROCESSES`` Daphnes, by default one per CPU
+and at least 2) and ``execution`` (one Celery worker, prefork, 2 processes)
+lines of the Procfile, as ``make run`` starts them. One
 client process (async httpx and one WebSocket) drives them:
 
 1. ``SEQUENTIAL`` authenticated trivial GETs (``/api/v1/me/``) one at a time:
@@ -35,6 +36,7 @@ import websockets
 
 from bench.bench_marketdata_live import BIN, _env, _free_port
 from bench.common import Figure
+from fxsite.webserver import default_processes
 
 SEQUENTIAL = int(os.environ.get("BENCH_ORDERS", "100"))
 BURST = int(os.environ.get("BENCH_ORDER_BURST", "200"))
@@ -116,9 +118,18 @@ async def _measure(base: str, ws_url: str, token: str, account_id: int, servers)
                 arrived.set()
 
     async def until_filled(ids, timeout):
+        """Wait until every order's fill arrived; ``timeout`` seconds without
+        any new fill is a failure."""
         while not all(i in fills for i in ids):
             arrived.clear()
-            await asyncio.wait_for(arrived.wait(), timeout)
+            try:
+                await asyncio.wait_for(arrived.wait(), timeout)
+            except TimeoutError:
+                missing = sum(i not in fills for i in ids)
+                raise RuntimeError(
+                    f"{missing} of {len(ids)} fills did not arrive on /ws/trading/ "
+                    f"({timeout} s without a new one)"
+                ) from None
 
     def order(i: int, quantity: str) -> dict:
         side = "buy" if i % 2 else "sell"
@@ -177,7 +188,7 @@ async def _measure(base: str, ws_url: str, token: str, account_id: int, servers)
         cpu["client"], machine = time.process_time(), _machine_cpu_seconds()
         started = time.perf_counter()
         await asyncio.gather(*(place(i) for i in range(BURST)))
-        await until_filled(ids, 120)
+        await until_filled(ids, 30)
         seconds = time.perf_counter() - started
         out["rate"] = BURST / seconds
         per_order = {name: _cpu_seconds(s.pids()) - cpu[name] for name, s in servers.items()}
@@ -292,7 +303,8 @@ def run() -> list[Figure]:
     cpu = result["cpu_ms_per_order"]
     print(
         f"  {SEQUENTIAL} GETs and {SEQUENTIAL} orders one at a time, {BURST} of each with "
-        f"{CONCURRENCY} in flight; Procfile web (Daphne, 1 process) and execution (Celery "
+        f"{CONCURRENCY} in flight; Procfile web (Daphne, {default_processes()} processes) and "
+        "execution (Celery "
         f"prefork, 2 processes) on {os.cpu_count()} CPUs.\n"
         f"  During the order burst {result['cores_busy']:.2f} of {os.cpu_count()} cores were "
         f"busy; CPU per order: Daphne {cpu['daphne']:.1f} ms, worker {cpu['worker']:.1f} ms, "

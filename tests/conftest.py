@@ -136,17 +136,24 @@ def celery_worker(django_db_setup, django_db_blocker, process_logs, metrics_dir)
 
 @pytest.fixture(scope="session")
 def daphne_server(django_db_setup, django_db_blocker, process_logs, metrics_dir):
-    """A real Daphne serving the ASGI app (HTTP and WebSocket)."""
+    """The real ``web`` process serving the ASGI app (HTTP and WebSocket): two
+    Daphnes on one port, as ``make run`` runs it, so a request and the socket
+    that gets its events are often served by different processes."""
     port = free_port()
     with django_db_blocker.unblock():
         server = Process(
             "daphne",
             [
-                str(VENV_BIN / "daphne"),
+                sys.executable,
+                "-m",
+                "fxsite.webserver",
                 "-b",
                 "127.0.0.1",
                 "-p",
                 str(port),
+                "--processes",
+                "2",
+                "--",
                 "fxsite.asgi:application",
             ],
             process_logs,
