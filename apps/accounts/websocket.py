@@ -116,10 +116,24 @@ class AuthenticatedJsonConsumer(AsyncJsonWebsocketConsumer):
     async def join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined.append(group)
+        if getattr(self, "_renewal", None) is None:
+            self._renewal = asyncio.create_task(self._renew_groups())
+
+    async def _renew_groups(self) -> None:
+        """Memberships lapse after the layer's ``group_expiry`` (so a dead
+        server's channels drop out of their groups); a live socket renews its
+        own three times per period."""
+        period = max(getattr(self.channel_layer, "group_expiry", 86400) / 3, 0.1)
+        while True:
+            await asyncio.sleep(period)
+            for group in list(self.groups_joined):
+                await self.channel_layer.group_add(group, self.channel_name)
 
     async def disconnect(self, code) -> None:
         if getattr(self, "_auth_deadline", None) is not None:
             self._auth_deadline.cancel()
+        if getattr(self, "_renewal", None) is not None:
+            self._renewal.cancel()
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 

@@ -72,3 +72,38 @@ async def test_silent_unauthenticated_client_is_closed_with_4401():
     assert (await ws.receive_json_from(timeout=5))["error"]["code"] == "not_authenticated"
     assert (await ws.receive_output(timeout=5))["code"] == 4401
     await ws.disconnect()
+
+
+def _layers_with_group_expiry(seconds: int) -> dict:
+    from django.conf import settings
+
+    layer = settings.CHANNEL_LAYERS["default"]
+    config = {**layer["CONFIG"], "group_expiry": seconds, "prefix": "fx:ws-expiry-test"}
+    return {"default": {**layer, "CONFIG": config}}
+
+
+async def test_a_live_socket_keeps_its_groups_and_a_dead_channel_drops_out(ws_user):
+    """Group memberships lapse after ``group_expiry`` so the channels of a
+    server that died stop receiving every later event; a live socket renews
+    its own and keeps getting them."""
+    import asyncio
+
+    import redis
+    from channels.layers import get_channel_layer
+    from django.conf import settings
+
+    with override_settings(CHANNEL_LAYERS=_layers_with_group_expiry(3)):
+        layer = get_channel_layer()
+        group = f"trading.user.{ws_user.pk}"
+        token = await _access_token(ws_user)
+        ws = _communicator(f"/ws/trading/?token={token}")
+        assert (await ws.connect())[0]
+        assert (await ws.receive_json_from(timeout=5))["type"] == "welcome"
+        await layer.group_add(group, "specific.deadserver!gone")  # a socket of a dead server
+
+        await asyncio.sleep(5)  # longer than group_expiry; the socket renews every second
+        await layer.group_send(group, {"type": "trading.events", "events": [{"type": "probe"}]})
+        assert (await ws.receive_json_from(timeout=5)) == {"type": "probe"}
+        members = redis.Redis.from_url(settings.REDIS_URL).zrange(layer._group_key(group), 0, -1)
+        assert len(members) == 1 and b"deadserver" not in members[0], members
+        await ws.disconnect()

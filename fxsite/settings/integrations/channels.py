@@ -18,6 +18,12 @@ CHANNEL_LAYERS = {
             "prefix": "fx:ws",
             "capacity": 1000,
             "expiry": 30,
+            # A server that dies (or a Daphne stopped with its sockets open)
+            # never leaves its groups: every later event of that user would
+            # still be written to its dead channels, up to ``capacity`` each,
+            # for the default day. Memberships now lapse after this many
+            # seconds; live sockets renew theirs (see AuthenticatedJsonConsumer).
+            "group_expiry": env.int("CHANNEL_GROUP_EXPIRY", default=300),
         },
     }
 }
