@@ -63,7 +63,8 @@ def test_compose_stack_shape():
     assert len({services[name]["image"] for name in app_services}) == 1
     for name in ("postgres", "redis", "web", "worker"):
         assert "healthcheck" in services[name], name
-    assert "daphne" in " ".join(services["web"]["command"])
+    assert "fxsite.webserver" in services["web"]["command"]  # Daphnes on one port
+    assert "fxsite.asgi:application" in services["web"]["command"]
     assert "worker" in services["worker"]["command"]
     assert "DatabaseScheduler" in " ".join(services["beat"]["command"])
     assert (BASE_DIR / "Dockerfile").exists()

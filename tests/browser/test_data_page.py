@@ -81,14 +81,20 @@ def test_trader_imports_a_bar_file_and_sees_counts_and_rejected_rows(
         page.select_option('[data-testid="import-timeframe"]', "M1")
         page.select_option('[data-testid="import-format"]', "mt5")
         page.click('[data-testid="import-submit"]')
-        detail = page.wait_for_selector('[data-testid="import-detail"]')
+        page.wait_for_selector('[data-testid="import-detail"]')
         run = IngestionRun.objects.get(kind="import")
         page.wait_for_url(f"**/data?import={run.pk}")
-        # Queued or running: the progress bar shows; it may already be done on a fast worker.
-        status = detail.get_attribute("data-status")
+        # Queued or running: the progress bar shows; it may already be done on a fast
+        # worker. Status and bar are read at once: the run may finish between two reads.
+        status, has_bar = page.evaluate(
+            """() => [
+                document.querySelector('[data-testid="import-detail"]').dataset.status,
+                document.querySelector('[data-testid="import-progress"]') !== null,
+            ]"""
+        )
         assert status in ("queued", "running", "completed")
+        assert has_bar == (status != "completed")
         if status != "completed":
-            assert page.query_selector('[data-testid="import-progress"]') is not None
             shot(page, "data-0-import-progress")
         page.wait_for_selector(
             '[data-testid="import-detail"][data-status="completed"]', timeout=RUN_TIMEOUT_MS
