@@ -144,7 +144,6 @@ def run(
         result = _vectorised_batch(strategies[0], series[0], settings, started)
         if result is not None:
             result.warmup = strategies[0].warmup()
-            result.booked_at_once = True
             return result
     if (
         at_once
@@ -234,7 +233,6 @@ def _bars_deferred(strategies, se, settings, started, progress, cancelled) -> Re
     except NeedsAccount:
         return None
     spread = np.asarray(b.spread, dtype=np.float64)
-    trade_days = calendar.trade_dates(se.time_us)
     if sim.fills:
         _, bar, lots, price, reasons = (list(x) for x in zip(*sim.fills, strict=True))
     else:
@@ -246,29 +244,20 @@ def _bars_deferred(strategies, se, settings, started, progress, cancelled) -> Re
         np.array(sim.fill_at_open, dtype=bool),
         reasons,
     )
-    book = _book(se, spread, fills, settings, trade_days)
-    if book is None:
-        return None
-    result = _finish_result(
-        se.time_us,
-        book.equity,
-        book.lots != 0,
-        book.trades,
-        [se],
-        settings,
-        "bar",
-        started,
-        sim.fills,
-        [],
-        trade_days,
-    )
-    result.warmup = strategies[0].warmup()
-    result.booked_at_once = True
+    result = _booked_result(se, spread, fills, settings, "bar", started, fill_log=sim.fills)
+    if result is not None:
+        result.warmup = strategies[0].warmup()
     return result
 
 
-def _book(se, spread, fills, settings: Settings, trade_days) -> ledger.Ledger | None:
-    return ledger.book(
+def _booked_result(
+    se, spread, fills: ledger.Fills, settings: Settings, path: str, started, fill_log=None
+) -> Result | None:
+    """Book a one-series run's fills all at once (the ledger) and finish its
+    result; None where the account feeds back, so the run goes fill by fill.
+    ``fill_log`` is the fills as the run recorded them (default: the book's)."""
+    trade_days = calendar.trade_dates(se.time_us)
+    book = ledger.book(
         se,
         spread,
         fills,
@@ -281,6 +270,23 @@ def _book(se, spread, fills, settings: Settings, trade_days) -> ledger.Ledger | 
         swap_on=settings.swap,
         stop_out_level=settings.stop_out_level,
     )
+    if book is None:
+        return None
+    result = _finish_result(
+        se.time_us,
+        book.equity,
+        book.lots != 0,
+        book.trades,
+        [se],
+        settings,
+        path,
+        started,
+        book.fills if fill_log is None else fill_log,
+        [],
+        trade_days,
+    )
+    result.booked_at_once = True
+    return result
 
 
 def _check(j: int, n: int, progress, cancelled) -> None:
@@ -482,25 +488,8 @@ def _vectorised_batch(strategy: Strategy, se: Series, settings: Settings, starte
         price = np.r_[price, round(float(end), digits)]
         at_open = np.r_[at_open, False]
         reasons.append("end_of_data")
-    trade_days = calendar.trade_dates(se.time_us)
-    book = _book(
-        se, spread, ledger.Fills(bar, delta, price, at_open, reasons), settings, trade_days
-    )
-    if book is None:
-        return None
-    return _finish_result(
-        se.time_us,
-        book.equity,
-        book.lots != 0,
-        book.trades,
-        [se],
-        settings,
-        "vectorised",
-        started,
-        book.fills,
-        [],
-        trade_days,
-    )
+    fills = ledger.Fills(bar, delta, price, at_open, reasons)
+    return _booked_result(se, spread, fills, settings, "vectorised", started)
 
 
 def _result_one(
