@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import BASE_DIR, _process_env, free_port
+from tests.conftest import BASE_DIR, Process, _process_env, free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,47 +32,30 @@ def _sockets(pid: int) -> int:
     return count
 
 
-class _Web:
+class _Web(Process):
+    """``python -m fxsite.webserver`` with ``processes`` Daphnes."""
+
     def __init__(self, tmp_path: Path, processes: int, port: int | None = None) -> None:
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = tmp_path / f"web-{self.port}.log"
-        self._log = self.log_path.open("wb")
         metrics = tmp_path / "metrics"
         metrics.mkdir(exist_ok=True)
-        self.proc = subprocess.Popen(
+        super().__init__(
+            f"web-{self.port}",
             [sys.executable, "-m", "fxsite.webserver", "-b", "127.0.0.1", "-p", str(self.port)]
             + ["--processes", str(processes), "--", "fxsite.asgi:application"],
-            cwd=BASE_DIR,
-            env=_process_env(metrics),
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
+            tmp_path,
+            metrics,
         )
 
-    def log(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def wait_serving(self, children: int, timeout: float = 60) -> list[int]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, self.log()
-            pids = _children(self.proc.pid)
-            if len(pids) == children:
-                try:
-                    if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
-                        return pids
-                except httpx.HTTPError:
-                    pass
-            time.sleep(0.2)
-        raise AssertionError(f"not serving with {children} Daphnes:\n{self.log()}")
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        code = self.proc.wait(30)
-        self._log.close()
-        return code
+    def wait_serving(self, children: int) -> list[int]:
+        self.wait_until(
+            lambda: (
+                len(_children(self.proc.pid)) == children
+                and httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200
+            )
+        )
+        return _children(self.proc.pid)
 
 
 @pytest.fixture
@@ -85,8 +68,7 @@ def web(tmp_path):
 
     yield start
     for server in servers:
-        if server.proc.poll() is None:
-            server.stop()
+        server.stop()
 
 
 def test_connections_are_spread_over_every_daphne(web):
@@ -126,7 +108,8 @@ def test_a_daphne_that_dies_is_started_again(web):
 def test_sigterm_stops_every_daphne(web):
     server = web(3)
     pids = server.wait_serving(3)
-    assert server.stop() == 0
+    server.stop()
+    assert server.proc.returncode == 0
     for pid in pids:  # stopped and reaped
         assert not Path(f"/proc/{pid}").exists()
 

@@ -71,6 +71,7 @@ class AuthenticatedJsonConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.groups_joined: list[str] = []
         self._auth_deadline: asyncio.Task | None = None
+        self._renewal: asyncio.Task | None = None
         await self.accept()
         if self.user.is_authenticated:
             await self.on_authenticated()
@@ -116,7 +117,7 @@ class AuthenticatedJsonConsumer(AsyncJsonWebsocketConsumer):
     async def join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined.append(group)
-        if getattr(self, "_renewal", None) is None:
+        if self._renewal is None:
             self._renewal = asyncio.create_task(self._renew_groups())
 
     async def _renew_groups(self) -> None:
