@@ -16,6 +16,16 @@ export function openableRow(id: number, selected: number | null, onOpen: (id: nu
   };
 }
 
+/** What every list of runs (backtests, optimisations, deployments) takes. */
+export interface RunListProps<Row> {
+  rows: Row[] | undefined;
+  selected: number | null;
+  onOpen: (id: number) => void;
+  timeZone: string | undefined;
+  error: Error | null;
+  fetching: boolean;
+}
+
 interface Props {
   /** Test-id prefix: "bt" gives bt-list, bt-list-title, bt-list-empty. */
   prefix: string;

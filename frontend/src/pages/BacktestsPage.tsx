@@ -9,7 +9,7 @@ import { mergeBacktest, withoutResults } from "../backtests/status";
 import { BacktestForm, type FormSeed } from "../components/backtests/BacktestForm";
 import { BacktestList } from "../components/backtests/BacktestList";
 import { BacktestResult, BacktestTables, hasDetail } from "../components/backtests/BacktestResult";
-import { RunsPage, SelectedMissing } from "../components/strategies/RunsPage";
+import { RunsPage } from "../components/strategies/RunsPage";
 import { useBacktestsLive } from "../live/useBacktestsLive";
 import { canTrade } from "./TradePage";
 
@@ -103,6 +103,15 @@ export function BacktestsPage() {
       formTitle="New backtest"
       formWaiting={classes.isPending ? "Loading strategies…" : "No strategy available."}
       readonly={{ testId: "bt-readonly", text: "View only: your role cannot run backtests." }}
+      selection={{
+        id: selected,
+        loaded: Boolean(shown),
+        error: detail.isError ? detail.error : null,
+        what: "backtest",
+        missingTestId: "bt-result-missing",
+        hasRuns: Boolean(list.data && list.data.length > 0),
+        hint: "Pick a backtest to see its results.",
+      }}
       after={
         selected !== null &&
         shown &&
@@ -128,17 +137,6 @@ export function BacktestsPage() {
           canAct={trader}
           onLoadSettings={trader ? loadSettings : undefined}
         />
-      )}
-      {selected !== null && !shown && (
-        <SelectedMissing
-          testId="bt-result-missing"
-          what="backtest"
-          id={selected}
-          error={detail.isError ? detail.error : null}
-        />
-      )}
-      {selected === null && list.data && list.data.length > 0 && (
-        <div className="muted small pad">Pick a backtest to see its results.</div>
       )}
     </RunsPage>
   );

@@ -15,7 +15,7 @@ import { useAuth } from "../auth/AuthContext";
 import { DeployForm } from "../components/deployments/DeployForm";
 import { DeploymentDetail } from "../components/deployments/DeploymentDetail";
 import { DeploymentList } from "../components/deployments/DeploymentList";
-import { RunsPage, SelectedMissing } from "../components/strategies/RunsPage";
+import { RunsPage } from "../components/strategies/RunsPage";
 import { mergeDeployment } from "../deployments/status";
 import { useDeploymentsLive } from "../live/useStrategyRunsLive";
 import { selectedId } from "./BacktestsPage";
@@ -80,6 +80,15 @@ export function DeploymentsPage() {
       formTitle="Deploy"
       formWaiting={classes.isPending || accounts.isPending ? "Loading…" : "No strategy or account available."}
       readonly={{ testId: "dep-readonly", text: "View only: your role cannot deploy or control strategies." }}
+      selection={{
+        id: selected,
+        loaded: Boolean(shown),
+        error: detail.isError ? detail.error : null,
+        what: "deployment",
+        missingTestId: "dep-detail-missing",
+        hasRuns: Boolean(list.data && list.data.length > 0),
+        hint: "Pick a deployment to see its P&L and orders.",
+      }}
     >
       <DeploymentList
         rows={list.data}
@@ -99,17 +108,6 @@ export function DeploymentsPage() {
           canAct={trader}
           live={live}
         />
-      )}
-      {selected !== null && !shown && (
-        <SelectedMissing
-          testId="dep-detail-missing"
-          what="deployment"
-          id={selected}
-          error={detail.isError ? detail.error : null}
-        />
-      )}
-      {selected === null && list.data && list.data.length > 0 && (
-        <div className="muted small pad">Pick a deployment to see its P&amp;L and orders.</div>
       )}
     </RunsPage>
   );

@@ -19,7 +19,7 @@ import { OptimisationList } from "../components/optimisations/OptimisationList";
 import { OptimisationResult } from "../components/optimisations/OptimisationResult";
 import { TrialsTable } from "../components/optimisations/TrialsTable";
 import { WindowsTable } from "../components/optimisations/WindowsTable";
-import { RunsPage, SelectedMissing } from "../components/strategies/RunsPage";
+import { RunsPage } from "../components/strategies/RunsPage";
 import { useOptimisationsLive } from "../live/useStrategyRunsLive";
 import { backtestSeedOf } from "../optimisations/spaceForm";
 import { expectedTrials, mergeOptimisation, searchedNames } from "../optimisations/status";
@@ -92,6 +92,15 @@ export function OptimisationsPage() {
       formTitle="New optimisation"
       formWaiting={classes.isPending ? "Loading strategies…" : "No strategy available."}
       readonly={{ testId: "opt-readonly", text: "View only: your role cannot run optimisations." }}
+      selection={{
+        id: selected,
+        loaded: Boolean(shown),
+        error: detail.isError ? detail.error : null,
+        what: "optimisation",
+        missingTestId: "opt-result-missing",
+        hasRuns: Boolean(list.data && list.data.length > 0),
+        hint: "Pick an optimisation to see its trials.",
+      }}
       after={
         selected !== null &&
         shown && (
@@ -133,17 +142,6 @@ export function OptimisationsPage() {
           trials={allTrials.data}
           windows={plan.length}
         />
-      )}
-      {selected !== null && !shown && (
-        <SelectedMissing
-          testId="opt-result-missing"
-          what="optimisation"
-          id={selected}
-          error={detail.isError ? detail.error : null}
-        />
-      )}
-      {selected === null && list.data && list.data.length > 0 && (
-        <div className="muted small pad">Pick an optimisation to see its trials.</div>
       )}
     </RunsPage>
   );

@@ -3,17 +3,9 @@ import { formatMetric, formatReturn, lossValue } from "../../backtests/metrics";
 import { formatUtc } from "../format";
 import { isoToZonedWallTime } from "../../trading/zonedTime";
 import { StatusPill } from "./StatusPill";
-import { RunListCard, openableRow } from "../RunList";
+import { RunListCard, openableRow, type RunListProps } from "../RunList";
 
-interface Props {
-  rows: Backtest[] | undefined;
-  selected: number | null;
-  onOpen: (id: number) => void;
-  timeZone: string | undefined;
-  error: Error | null;
-  fetching: boolean;
-  strategyNames: ReadonlyMap<string, string>;
-}
+type Props = RunListProps<Backtest> & { strategyNames: ReadonlyMap<string, string> };
 
 /** "2024-06-03 14:05" in the user's zone. */
 export function zonedText(iso: string | null | undefined, timeZone: string | undefined): string {
@@ -33,7 +25,14 @@ export function ZonedStamp({ iso, timeZone }: { iso: string | null | undefined; 
   );
 }
 
-const day = (iso: string) => iso.slice(0, 10);
+/** A run row's hover text: when it was created and, once over, finished. */
+export function runRowTitle(row: { created_at: string; finished_at?: string | null }, timeZone: string | undefined): string {
+  const finished = row.finished_at ? `, finished ${zonedText(row.finished_at, timeZone)}` : "";
+  return `Created ${zonedText(row.created_at, timeZone)}${finished}`;
+}
+
+/** A run's period as "2024-01-01 → 2024-06-30" (UTC dates). */
+export const periodText = (row: { start: string; end: string }) => `${row.start.slice(0, 10)} → ${row.end.slice(0, 10)}`;
 
 /** Past backtests, newest first; a click opens one. */
 export function BacktestList({ rows, selected, onOpen, timeZone, error, fetching, strategyNames }: Props) {
@@ -69,7 +68,7 @@ export function BacktestList({ rows, selected, onOpen, timeZone, error, fetching
           <tr
             key={row.id}
             {...openableRow(row.id, selected, onOpen)}
-            title={`Created ${zonedText(row.created_at, timeZone)}${row.finished_at ? `, finished ${zonedText(row.finished_at, timeZone)}` : ""}`}
+            title={runRowTitle(row, timeZone)}
             data-testid={`bt-row-${row.id}`}
             data-status={row.status}
           >
@@ -78,9 +77,7 @@ export function BacktestList({ rows, selected, onOpen, timeZone, error, fetching
             <td className="symbol">
               {row.symbols.join(", ")} <span className="muted">{row.timeframe}</span>
             </td>
-            <td className="num">
-              {day(row.start)} → {day(row.end)}
-            </td>
+            <td className="num">{periodText(row)}</td>
             <td>
               <StatusPill status={row.status} progress={row.progress} testId={`bt-row-status-${row.id}`} />
             </td>

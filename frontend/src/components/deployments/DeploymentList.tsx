@@ -1,8 +1,7 @@
 import type { Deployment, DeploymentStatus } from "../../api/types";
 import { STATUS_CLASSES } from "../../deployments/status";
-import { zonedText } from "../backtests/BacktestList";
-import { ZonedStamp } from "../backtests/BacktestList";
-import { RunListCard, openableRow } from "../RunList";
+import { ZonedStamp, runRowTitle } from "../backtests/BacktestList";
+import { RunListCard, openableRow, type RunListProps } from "../RunList";
 
 export function DeploymentStatusPill({ status, progress, mode, testId }: { status: DeploymentStatus; progress?: number; mode?: string; testId?: string }) {
   const showProgress = mode === "replay" && status === "running" && typeof progress === "number";
@@ -14,17 +13,9 @@ export function DeploymentStatusPill({ status, progress, mode, testId }: { statu
   );
 }
 
-interface Props {
-  rows: Deployment[] | undefined;
-  selected: number | null;
-  onOpen: (id: number) => void;
-  timeZone: string | undefined;
-  error: Error | null;
-  fetching: boolean;
-}
 
 /** Every deployment, newest first, with its status kept live; a click opens one. */
-export function DeploymentList({ rows, selected, onOpen, timeZone, error, fetching }: Props) {
+export function DeploymentList({ rows, selected, onOpen, timeZone, error, fetching }: RunListProps<Deployment>) {
   return (
     <RunListCard
       prefix="dep"
@@ -53,7 +44,7 @@ export function DeploymentList({ rows, selected, onOpen, timeZone, error, fetchi
         <tr
           key={row.id}
           {...openableRow(row.id, selected, onOpen)}
-          title={`Created ${zonedText(row.created_at, timeZone)}`}
+          title={runRowTitle(row, timeZone)}
           data-testid={`dep-row-${row.id}`}
           data-status={row.status}
         >

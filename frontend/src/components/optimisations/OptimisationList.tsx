@@ -1,21 +1,11 @@
 import type { Optimisation } from "../../api/types";
 import { objectiveLabel, formatObjective } from "../../optimisations/spaceForm";
 import { searchedNames } from "../../optimisations/status";
-import { zonedText } from "../backtests/BacktestList";
+import { periodText, runRowTitle } from "../backtests/BacktestList";
 import { StatusPill } from "../backtests/StatusPill";
-import { RunListCard, openableRow } from "../RunList";
+import { RunListCard, openableRow, type RunListProps } from "../RunList";
 
-interface Props {
-  rows: Optimisation[] | undefined;
-  selected: number | null;
-  onOpen: (id: number) => void;
-  timeZone: string | undefined;
-  error: Error | null;
-  fetching: boolean;
-  strategyNames: ReadonlyMap<string, string>;
-}
-
-const day = (iso: string) => iso.slice(0, 10);
+type Props = RunListProps<Optimisation> & { strategyNames: ReadonlyMap<string, string> };
 
 /** Past optimisations, newest first; a click opens one. */
 export function OptimisationList({ rows, selected, onOpen, timeZone, error, fetching, strategyNames }: Props) {
@@ -48,7 +38,7 @@ export function OptimisationList({ rows, selected, onOpen, timeZone, error, fetc
         <tr
           key={row.id}
           {...openableRow(row.id, selected, onOpen)}
-          title={`Created ${zonedText(row.created_at, timeZone)}${row.finished_at ? `, finished ${zonedText(row.finished_at, timeZone)}` : ""}`}
+          title={runRowTitle(row, timeZone)}
           data-testid={`opt-row-${row.id}`}
           data-status={row.status}
         >
@@ -62,9 +52,7 @@ export function OptimisationList({ rows, selected, onOpen, timeZone, error, fetc
             {row.method}
             {row.walk_forward ? <span className="muted"> · WF</span> : null}
           </td>
-          <td className="num">
-            {day(row.start)} → {day(row.end)}
-          </td>
+          <td className="num">{periodText(row)}</td>
           <td>
             <StatusPill status={row.status} progress={row.progress} testId={`opt-row-status-${row.id}`} />
           </td>

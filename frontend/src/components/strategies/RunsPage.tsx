@@ -16,6 +16,17 @@ type Props = {
   readonly: { testId: string; text: string };
   /** After the list and detail column (full-width tables). */
   after?: ReactNode;
+  /** The selected run (`id`), or null while none is picked: a card while it
+   * loads or says why it could not be loaded, a hint while runs exist and none is picked. */
+  selection: {
+    id: number | null;
+    loaded: boolean;
+    error: Error | null;
+    what: string;
+    missingTestId: string;
+    hasRuns: boolean;
+    hint: ReactNode;
+  };
   /** The list and the selected run's cards. */
   children: ReactNode;
 };
@@ -34,6 +45,7 @@ export function RunsPage({
   formWaiting,
   readonly,
   after,
+  selection,
   children,
 }: Props) {
   return (
@@ -71,6 +83,15 @@ export function RunsPage({
             </div>
           )}
           {children}
+          {selection.id !== null && !selection.loaded && (
+            <SelectedMissing
+              testId={selection.missingTestId}
+              what={selection.what}
+              id={selection.id}
+              error={selection.error}
+            />
+          )}
+          {selection.id === null && selection.hasRuns && <div className="muted small pad">{selection.hint}</div>}
         </div>
         {after}
       </div>
@@ -79,7 +100,7 @@ export function RunsPage({
 }
 
 /** The selected run while it loads, or why it could not be loaded. */
-export function SelectedMissing({
+function SelectedMissing({
   testId,
   what,
   id,
