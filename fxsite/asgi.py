@@ -1,13 +1,58 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels."""
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 
-from django.core.asgi import get_asgi_application
+import django
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.core.handlers.asgi import ASGIHandler
+from django.core.handlers.base import BaseHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fxsite.settings.local")
 
+
+class OneHopASGIHandler(ASGIHandler):
+    """Django's ASGI handler, with each request's sync work in one thread hop
+    on a thread kept for reuse.
+
+    Django's own handler builds an async middleware chain: every
+    ``MiddlewareMixin`` middleware hops to a thread for its
+    ``process_request`` and again for its ``process_response``, and each
+    sync-only middleware and the sync view hop back and forth again, about
+    twenty thread switches per request; and each request's
+    ``ThreadSensitiveContext`` starts a new thread. Every middleware here can
+    run sync and every view is sync (DRF), so the chain runs as under WSGI,
+    in one hop, on a thread borrowed from a free list for the request (its
+    ``request_started``/``request_finished`` connection handling runs on that
+    same thread, the one that used the connection).
+    """
+
+    def __init__(self):
+        BaseHandler.__init__(self)
+        self.load_middleware(is_async=False)
+        self._idle_threads: list[ThreadPoolExecutor] = []
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        thread = (
+            self._idle_threads.pop()
+            if self._idle_threads
+            else ThreadPoolExecutor(max_workers=1, thread_name_prefix="http")
+        )
+        try:
+            async with ThreadSensitiveContext(executor=thread):
+                await self.handle(scope, receive, send)
+        finally:
+            self._idle_threads.append(thread)
+
+    async def get_response_async(self, request):
+        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+
+
 # Django must be set up before importing consumers (they import models).
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+django_asgi_app = OneHopASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

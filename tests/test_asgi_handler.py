@@ -1,0 +1,102 @@
+"""The ASGI HTTP handler: each request's sync work in one hop, on a reused thread."""
+
+import asyncio
+import json
+import threading
+
+import pytest
+from asgiref.testing import ApplicationCommunicator
+from django.db import connections
+
+from apps.accounts import services
+from apps.accounts.tests.factories import UserFactory
+from fxsite import asgi
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def _request(path: str, *, headers=(), method: str = "GET", body: bytes = b"") -> dict:
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), *headers],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    communicator = ApplicationCommunicator(asgi.application, scope)
+    await communicator.send_input({"type": "http.request", "body": body})
+    start = await communicator.receive_output(10)
+    response = {
+        "status": start["status"],
+        "headers": {k.lower(): v for k, v in start["headers"]},
+        "body": b"",
+    }
+    while True:
+        message = await communicator.receive_output(10)
+        response["body"] += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    await communicator.wait(10)
+    return response
+
+
+def _http_threads() -> set[int]:
+    return {t.ident for t in threading.enumerate() if t.name.startswith("http")}
+
+
+def test_requests_run_through_the_middleware_and_reuse_their_threads():
+    user = UserFactory(username="asgi-user", roles=["trader"])
+    token = services.token_pair_for(user=user)["access"]
+    auth = [(b"authorization", f"Bearer {token}".encode()), (b"x-request-id", b"req-1")]
+
+    async def scenario():
+        first = await _request("/api/v1/me/", headers=auth)
+        threads = _http_threads()
+        for _ in range(20):
+            again = await _request("/api/v1/me/", headers=auth)
+            assert again["status"] == 200
+        return first, threads, _http_threads()
+
+    first, after_one, after_many = asyncio.run(scenario())
+    assert first["status"] == 200, first["body"]
+    assert json.loads(first["body"])["username"] == "asgi-user"
+    assert first["headers"][b"x-request-id"] == b"req-1"  # the middleware ran
+    # One request at a time: one thread serves them all (Django's own handler
+    # starts a new thread for each request).
+    assert len(after_one) == 1 and after_many == after_one
+
+
+def test_concurrent_requests_each_get_a_thread_and_errors_keep_their_format():
+    async def scenario():
+        return await asyncio.gather(
+            *(_request("/api/v1/does-not-exist/") for _ in range(4)),
+            _request("/api/v1/me/"),
+        )
+
+    *missing, anonymous = asyncio.run(scenario())
+    for response in missing:
+        assert response["status"] == 404
+        assert json.loads(response["body"])["error"]["code"] == "not_found"
+    assert anonymous["status"] == 401
+    assert len(asgi.django_asgi_app._idle_threads) >= 2
+
+
+def test_the_request_thread_gives_its_database_connection_back():
+    """``request_finished`` closes the connection on the thread that opened it
+    (with the pool: returns it), so a thread waiting for its next request
+    holds none."""
+
+    async def scenario():
+        response = await _request("/api/v1/auth/token/", method="POST", body=b"{}")
+        assert response["status"] == 400
+        return asgi.django_asgi_app._idle_threads[-1]
+
+    thread = asyncio.run(scenario())
+    assert thread.submit(lambda: connections["default"].connection is None).result(5)
