@@ -43,8 +43,12 @@ class OneHopASGIHandler(ASGIHandler):
         try:
             async with ThreadSensitiveContext(executor=thread):
                 await self.handle(scope, receive, send)
-        finally:
-            self._idle_threads.append(thread)
+        except BaseException:
+            # Cancelled (the server gave up on the request) or failed: the
+            # thread may still be running the view; it ends once that is done.
+            thread.shutdown(wait=False)
+            raise
+        self._idle_threads.append(thread)
 
     async def get_response_async(self, request):
         return await sync_to_async(self.get_response, thread_sensitive=True)(request)

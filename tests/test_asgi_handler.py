@@ -100,3 +100,35 @@ def test_the_request_thread_gives_its_database_connection_back():
 
     thread = asyncio.run(scenario())
     assert thread.submit(lambda: connections["default"].connection is None).result(5)
+
+
+def test_a_cancelled_request_does_not_give_back_a_thread_that_may_be_busy():
+    async def scenario():
+        scope = {
+            "type": "http",
+            "http_version": "1.1",
+            "method": "GET",
+            "path": "/healthz",
+            "query_string": b"",
+            "headers": [(b"host", b"testserver")],
+        }
+        idle_before = list(asgi.django_asgi_app._idle_threads)
+        never = asyncio.Event()
+
+        async def receive():
+            await never.wait()  # the body never comes
+
+        async def send(message):
+            pass
+
+        task = asyncio.create_task(asgi.application(scope, receive, send))
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return idle_before, list(asgi.django_asgi_app._idle_threads)
+
+    before, after = asyncio.run(scenario())
+    # Its thread was taken from the idle list (or made) and not put back.
+    assert len(after) == max(len(before) - 1, 0)
+    assert all(thread in before for thread in after)
