@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from apps.accounts.tests.factories import UserFactory
 from apps.marketdata import live
@@ -128,6 +129,21 @@ def _store_bars(last_open: datetime) -> tuple[datetime, list[float]]:
     return stored.last().time, [float(b.close) for b in stored]
 
 
+def _feed_until_shown(page, bid: str, ask: str) -> None:
+    """Publish the quote as a live feed does, again every second, until the
+    market watch shows it. Its first quotes come over REST, so the page can
+    show them while its socket's subscription is still on the way, and a
+    tick published before that reaches no one (the next one does)."""
+    for _ in range(TIMEOUT_MS // 1000):
+        _tick(bid, ask)
+        try:
+            wait_text(page, "quote-bid-EURUSD", bid, timeout=1000)
+            return
+        except PlaywrightTimeout:
+            continue
+    wait_text(page, "quote-bid-EURUSD", bid)
+
+
 def test_market_watch_opens_a_live_chart_with_overlays_and_fill_markers(
     page, daphne_server, celery_worker
 ):
@@ -147,8 +163,7 @@ def test_market_watch_opens_a_live_chart_with_overlays_and_fill_markers(
         page.evaluate("window.__chartLoaded = true")  # a reload would lose it
         page.wait_for_selector('[data-testid="prices-connection"][data-state="open"]')
         wait_text(page, "quote-bid-EURUSD", "1.10000")
-        _tick("1.10020", "1.10031")  # the market watch follows the feed
-        wait_text(page, "quote-bid-EURUSD", "1.10020")
+        _feed_until_shown(page, "1.10020", "1.10031")  # the market watch follows the feed
         wait_text(page, "quote-ask-EURUSD", "1.10031")
         shot(page, "chart-0-market-watch")
 
