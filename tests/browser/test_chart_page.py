@@ -25,7 +25,15 @@ from apps.marketdata.batches import BarBatch
 from apps.marketdata.models import Bar, DataSource, Instrument
 from apps.marketdata.services.ingest import bars_ingest, instrument_rules
 from apps.trading import services as trading
-from tests.browser.helpers import TIMEOUT_MS, login, screenshot_on_failure, shot, text, wait_text
+from tests.browser.helpers import (
+    TIMEOUT_MS,
+    login,
+    quote,
+    screenshot_on_failure,
+    shot,
+    text,
+    wait_text,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,26 +52,6 @@ def _wait_attr(page, test_id: str, name: str, expected: str) -> None:
 
 def _ms(when: datetime) -> int:
     return int(when.timestamp() * 1000)
-
-
-def _iso(when: datetime) -> str:
-    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _tick(bid: str, ask: str) -> None:
-    """A live EURUSD quote: stored (REST, snapshots, the paper broker) and published."""
-    now = datetime.now(UTC)
-    message = {
-        "type": "tick",
-        "symbol": "EURUSD",
-        "bid": bid,
-        "ask": ask,
-        "time": _iso(now),
-        "ts": _ms(now),
-        "source": SOURCE,
-        "simulated": True,
-    }
-    live.publish([message], [], message)
 
 
 def _bar(start: datetime, o: str, h: str, low: str, c: str, *, closed: bool = False) -> None:
@@ -135,7 +123,7 @@ def _feed_until_shown(page, bid: str, ask: str) -> None:
     show them while its socket's subscription is still on the way, and a
     tick published before that reaches no one (the next one does)."""
     for _ in range(TIMEOUT_MS // 1000):
-        _tick(bid, ask)
+        quote(bid, ask, source=SOURCE)
         try:
             wait_text(page, "quote-bid-EURUSD", bid, timeout=1000)
             return
@@ -154,7 +142,7 @@ def test_market_watch_opens_a_live_chart_with_overlays_and_fill_markers(
     current, closes = _store_bars(now.replace(minute=0, second=0, microsecond=0))
     n_bars = len(closes)
     assert n_bars >= 10
-    _tick("1.10000", "1.10010")
+    quote("1.10000", "1.10010", source=SOURCE)
 
     with screenshot_on_failure(page, "chart-page"):
         login(page, daphne_server.base_url, "chart-trader")
