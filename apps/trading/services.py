@@ -69,6 +69,16 @@ def _ledger_write(
     """Post ``(kind, amount, note)`` entries in turn to ``account``, whose row
     the caller has locked and read in this transaction: one balance update and
     one insert, whatever the number of entries."""
+    rows = _ledger_rows(account, entries, fill=fill, position=position)
+    account.save(update_fields=["balance", "updated_at"])
+    return LedgerEntry.objects.bulk_create(rows)
+
+
+def _ledger_rows(
+    account: TradingAccount, entries: list[tuple[str, Decimal, str]], *, fill=None, position=None
+) -> list[LedgerEntry]:
+    """The ledger rows of ``entries`` (not saved), each with the balance after
+    it; ``account.balance`` becomes the last one (not saved either)."""
     rows = []
     balance = account.balance
     for kind, amount, note in entries:
@@ -85,8 +95,7 @@ def _ledger_write(
             )
         )
     account.balance = balance
-    account.save(update_fields=["balance", "updated_at"])
-    return LedgerEntry.objects.bulk_create(rows)
+    return rows
 
 
 def _lock_order(pk: int) -> Order:
@@ -138,6 +147,35 @@ def _transition(
     """``order_transition`` on a locked, current row: check, then one update
     of the row (with ``fields`` the caller changed too) and its audit event.
     Returns the fields written."""
+    written, record = _transition_apply(
+        order, to_status, actor, event, data, reject_code, reject_reason, fields
+    )
+    _transition_save(order, written, record)
+    return written
+
+
+def _transition_save(order: Order, written: list[str], record: OrderEvent) -> None:
+    """Save a ``_transition_apply`` step and queue the order's event."""
+    # No savepoint: an error here rolls the caller's whole transaction back.
+    with transaction.atomic(savepoint=False):
+        order.save(update_fields=written)
+        record.save()
+    events.publish(order.account.owner_id, "order", events.order_data(order))
+
+
+def _transition_apply(
+    order: Order,
+    to_status: str,
+    actor: str,
+    event: str | None,
+    data: dict | None,
+    reject_code: str = "",
+    reject_reason: str = "",
+    fields: tuple[str, ...] = (),
+) -> tuple[list[str], OrderEvent]:
+    """The state machine's step on ``order`` in memory: checked, applied to
+    the instance; returns the fields changed and the audit event, neither
+    saved (``_transition`` saves them at once, a batch all together)."""
     from_status = order.status
     if not states.can_transition(from_status, to_status):
         raise InvalidTransition(
@@ -146,6 +184,7 @@ def _transition(
         )
     now = timezone.now()
     order.status = to_status
+    order.updated_at = now
     fields = [*fields, "status", "updated_at"]
     if to_status == states.ACCEPTED and order.accepted_at is None:
         order.accepted_at = now
@@ -156,20 +195,16 @@ def _transition(
     if to_status == states.REJECTED:
         order.reject_code, order.reject_reason = reject_code[:40], reject_reason[:300]
         fields += ["reject_code", "reject_reason"]
-    # No savepoint: an error here rolls the caller's whole transaction back.
-    with transaction.atomic(savepoint=False):
-        order.save(update_fields=fields)
-        OrderEvent.objects.create(
-            order=order,
-            event=event or to_status,
-            from_status=from_status,
-            to_status=to_status,
-            actor=actor,
-            correlation_id=get_request_id() or "",
-            data=data or {},
-        )
-    events.publish(order.account.owner_id, "order", events.order_data(order))
-    return fields
+    record = OrderEvent(
+        order=order,
+        event=event or to_status,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor,
+        correlation_id=get_request_id() or "",
+        data=data or {},
+    )
+    return fields, record
 
 
 def _on_grid(value: Decimal, step: Decimal) -> bool:
@@ -549,6 +584,62 @@ def _fill_book(
         existing = Fill.objects.filter(account=account, broker_deal_id=broker_deal_id).first()
         if existing is not None:
             return existing
+    quotes = quotes if quotes is not None else LiveQuotes()
+    position = _position_for(order, account, broker_position_id)
+    fill, entries, changed, transition = _fill_compute(
+        account,
+        order,
+        position,
+        quantity=quantity,
+        price=price,
+        time=time,
+        broker_deal_id=broker_deal_id,
+        commission=commission,
+        swap=swap,
+        quotes=quotes,
+        actor=actor,
+        realized=realized,
+        broker_position_id=broker_position_id,
+    )
+    if position.pk is None:
+        position.save()
+    else:
+        position.save(update_fields=changed)
+    fill.save()
+    if entries:
+        _ledger_write(account, entries, fill=fill, position=position)
+    _transition_save(order, *transition)
+    _after_fill(order, position, actor)
+    events.publish(account.owner_id, "fill", events.fill_data(fill))
+    events.publish(account.owner_id, "position", events.position_data(position))
+    events.publish(account.owner_id, "account", events.account_data(account, quotes))
+    from apps.risk.services import on_fill
+
+    on_fill(account_id=account.pk)
+    return fill
+
+
+def _fill_compute(
+    account: TradingAccount,
+    order: Order,
+    position: Position,
+    *,
+    quantity: Decimal,
+    price: Decimal,
+    time: datetime,
+    broker_deal_id: str,
+    commission: Decimal | None,
+    swap: Decimal,
+    quotes,
+    actor: str,
+    realized: Decimal | None,
+    broker_position_id: str = "",
+) -> tuple[Fill, list[tuple[str, Decimal, str]], list[str], tuple[list[str], OrderEvent]]:
+    """The accounting of one fill, in memory: ``position`` and ``order`` are
+    changed in place; returns the fill (not saved), its ledger entries for
+    ``_ledger_rows``, the position's changed fields and the order's
+    transition (fields and audit event, not saved). One booking rule for a
+    single fill and for a batch."""
     if quantity <= 0 or quantity > order.quantity - order.filled_quantity:
         raise FillError(
             f"A fill of {quantity} lots does not fit order {order.client_order_id} "
@@ -556,9 +647,7 @@ def _fill_book(
         )
     instrument = order.instrument
     spec = spec_of(instrument)
-    quotes = quotes if quotes is not None else LiveQuotes()
     signed = quantity if order.side == Order.Side.BUY else -quantity
-    position = _position_for(order, account, broker_position_id)
     if position.instrument_id == instrument.pk:
         position.instrument = instrument  # for the event, without reading it again
     effect = accounting.apply_fill(spec, position.quantity, position.average_price, signed, price)
@@ -580,6 +669,7 @@ def _fill_book(
     position.realized_pnl = money(position.realized_pnl + realized)
     position.commission = money(position.commission + commission)
     position.swap = money(position.swap + swap)
+    position.updated_at = timezone.now()
     changed = ["quantity", "average_price", "realized_pnl", "commission", "swap", "updated_at"]
     if effect.quantity == 0:
         position.closed_at = time
@@ -587,11 +677,7 @@ def _fill_book(
     if broker_position_id and not position.broker_position_id:
         position.broker_position_id = broker_position_id
         changed.append("broker_position_id")
-    if position.pk is None:
-        position.save()
-    else:
-        position.save(update_fields=changed)
-    fill = Fill.objects.create(
+    fill = Fill(
         order=order,
         account=account,
         position=position,
@@ -614,8 +700,6 @@ def _fill_book(
         )
         if amount
     ]
-    if entries:
-        _ledger_write(account, entries, fill=fill, position=position)
     filled = order.filled_quantity + quantity
     previous_value = (order.average_fill_price or Decimal(0)) * order.filled_quantity
     order.average_fill_price = ((previous_value + price * quantity) / filled).quantize(
@@ -623,7 +707,7 @@ def _fill_book(
     )
     order.filled_quantity = filled
     target = Order.Status.FILLED if filled == order.quantity else Order.Status.PARTIALLY_FILLED
-    _transition(
+    transition = _transition_apply(
         order,
         target,
         actor,
@@ -631,14 +715,7 @@ def _fill_book(
         {"deal": broker_deal_id, "quantity": str(quantity), "price": str(price)},
         fields=("filled_quantity", "average_fill_price"),
     )
-    _after_fill(order, position, actor)
-    events.publish(account.owner_id, "fill", events.fill_data(fill))
-    events.publish(account.owner_id, "position", events.position_data(position))
-    events.publish(account.owner_id, "account", events.account_data(account, quotes))
-    from apps.risk.services import on_fill
-
-    on_fill(account_id=account.pk)
-    return fill
+    return fill, entries, changed, transition
 
 
 def position_close(
