@@ -41,6 +41,9 @@ from fxsite.webserver import default_processes
 SEQUENTIAL = int(os.environ.get("BENCH_ORDERS", "100"))
 BURST = int(os.environ.get("BENCH_ORDER_BURST", "200"))
 CONCURRENCY = int(os.environ.get("BENCH_ORDER_CONCURRENCY", "32"))
+BATCH_SIZE = int(os.environ.get("BENCH_BATCH_SIZE", "100"))
+BATCH_ORDERS = int(os.environ.get("BENCH_BATCH_ORDERS", "6000"))
+BATCHES_IN_FLIGHT = int(os.environ.get("BENCH_BATCH_CONCURRENCY", "4"))
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -197,6 +200,45 @@ async def _measure(base: str, ws_url: str, token: str, account_id: int, servers)
         per_order["machine"] = _machine_cpu_seconds() - machine
         out["cpu_ms_per_order"] = {k: v / BURST * 1000 for k, v in per_order.items()}
         out["cores_busy"] = per_order["machine"] / seconds
+
+        batch_ids: list[int] = []
+        placed_at: dict[int, float] = {}
+        batches = asyncio.Semaphore(BATCHES_IN_FLIGHT)
+
+        async def place_batch(n):
+            body = {
+                "account": account_id,
+                "orders": [order(n * BATCH_SIZE + i, "0.01") for i in range(BATCH_SIZE)],
+            }
+            for item in body["orders"]:
+                del item["account"]
+            async with batches:
+                sent = time.perf_counter()
+                response = await client.post("/api/v1/trading/orders/batch/", json=body)
+                if response.status_code != 201:
+                    raise RuntimeError(
+                        f"batch refused: {response.status_code} {response.text[:300]}"
+                    )
+                for result in response.json()["results"]:
+                    if result["status"] != 201:
+                        raise RuntimeError(f"order refused in a batch: {result}")
+                    batch_ids.append(result["order"]["id"])
+                    placed_at[result["order"]["id"]] = sent
+
+        cpu = {name: _cpu_seconds(s.pids()) for name, s in servers.items()}
+        cpu["client"], machine = time.process_time(), _machine_cpu_seconds()
+        started = time.perf_counter()
+        await asyncio.gather(*(place_batch(n) for n in range(BATCH_ORDERS // BATCH_SIZE)))
+        out["batch_intake_rate"] = len(batch_ids) / (time.perf_counter() - started)
+        await until_filled(batch_ids, 30)
+        seconds = time.perf_counter() - started
+        out["batch_rate"] = len(batch_ids) / seconds
+        out["batch_trips"] = [(fills[i] - placed_at[i]) * 1000 for i in batch_ids]
+        per_order = {name: _cpu_seconds(s.pids()) - cpu[name] for name, s in servers.items()}
+        per_order["client"] = time.process_time() - cpu["client"]
+        per_order["machine"] = _machine_cpu_seconds() - machine
+        out["batch_cpu_ms_per_order"] = {k: v / len(batch_ids) * 1000 for k, v in per_order.items()}
+        out["batch_cores_busy"] = per_order["machine"] / seconds
         listener.cancel()
     return out
 
@@ -313,6 +355,16 @@ def run() -> list[Figure]:
         "(PostgreSQL and Redis in the rest).\n"
         f"  The burst's POSTs were all answered at {result['intake_rate']:.1f} orders/s; "
         f"its fills all arrived at {result['rate']:.1f} orders/s.",
+        file=sys.stdout,
+    )
+    bcpu = result["batch_cpu_ms_per_order"]
+    print(
+        f"  Batches: {BATCH_ORDERS} market orders in POSTs of {BATCH_SIZE} to "
+        f"/api/v1/trading/orders/batch/, {BATCHES_IN_FLIGHT} in flight: all answered at "
+        f"{result['batch_intake_rate']:.1f} orders/s, all fills arrived at "
+        f"{result['batch_rate']:.1f} orders/s; {result['batch_cores_busy']:.2f} cores busy; "
+        f"CPU per order: Daphne {bcpu['daphne']:.2f} ms, worker {bcpu['worker']:.2f} ms, "
+        f"client {bcpu['client']:.2f} ms, machine in all {bcpu['machine']:.2f} ms.",
         file=sys.stdout,
     )
     return [

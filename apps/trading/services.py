@@ -8,6 +8,7 @@ state (``order_transition``), which also writes the order's audit trail.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -22,6 +23,8 @@ from apps.trading.brokers.base import AMENDABLE_FIELDS as AMENDABLE
 from apps.trading.errors import AccountNotActive, InvalidOrder, InvalidTransition
 from apps.trading.models import Fill, LedgerEntry, Order, OrderEvent, Position, TradingAccount
 from apps.trading.selectors import LiveQuotes, live_quotes, spec_of
+from fxsite.db import update_rows
+from fxsite.errors import ApplicationError
 
 
 @transaction.atomic
@@ -391,6 +394,187 @@ def order_place(
     return order, True
 
 
+#: The most orders one batch may place.
+BATCH_MAX = 200
+
+
+@dataclass
+class Placed:
+    """One item of ``orders_place_batch``: the order (``created`` False when its
+    ``client_order_id`` was already used), or why the item was refused."""
+
+    order: Order | None = None
+    created: bool = False
+    error: ApplicationError | None = None
+
+
+def orders_place_batch(
+    *,
+    account: TradingAccount,
+    orders: list[dict],
+    user=None,
+    source: str = Order.Source.API,
+) -> list[Placed]:
+    """Place several orders on one account at once, each as ``order_place``
+    would: validated, checked against the risk limits (counting the orders
+    before it in the batch as working), idempotent on its ``client_order_id``
+    (also within the batch). An item that is not valid is refused on its own,
+    with its errors, and the others are placed. Everything happens under one
+    lock of the account, in one transaction, and one task sends the batch to
+    the broker's workers.
+
+    Each item holds ``order_place``'s keywords, with ``symbol`` for the
+    instrument (and optionally its own ``source``: ``api`` or ``ui``)."""
+    if len(orders) > BATCH_MAX:
+        raise InvalidOrder(
+            f"A batch places at most {BATCH_MAX} orders; this one has {len(orders)}.",
+            code="batch_too_large",
+            fields={"orders": [f"At most {BATCH_MAX} orders."]},
+        )
+    symbols = {str(item["symbol"]).strip().upper() for item in orders}
+    instruments = {i.symbol: i for i in Instrument.objects.filter(symbol__in=symbols)}
+    try:
+        return _place_batch(account, orders, instruments, user, source)
+    except IntegrityError:
+        # A client order id placed meanwhile by a path that did not wait for
+        # the account's lock: nothing of this batch was kept; again, the
+        # duplicates are now found and returned.
+        return _place_batch(account, orders, instruments, user, source)
+
+
+@transaction.atomic
+def _place_batch(account, orders, instruments, user, source) -> list[Placed]:
+    from apps.marketdata.errors import UnknownSymbol
+    from apps.risk import selectors as risk_selectors
+    from apps.risk.errors import RiskRejected
+    from apps.risk.services import evaluate
+
+    locked = TradingAccount.objects.select_for_update().get(pk=account.pk)
+    given = [item["client_order_id"] for item in orders if item.get("client_order_id")]
+    seen = {
+        o.client_order_id: o
+        for o in Order.objects.filter(account=locked, client_order_id__in=given).select_related(
+            "instrument"
+        )
+    }
+    now = timezone.now()
+    snap = None
+    correlation = get_request_id() or ""
+    results: list[Placed] = []
+    created: list[Order] = []
+    records: list[OrderEvent] = []
+    for item in orders:
+        item = dict(item)
+        symbol = str(item.pop("symbol")).strip().upper()
+        client_order_id = item.pop("client_order_id", None) or None
+        if client_order_id in seen:
+            results.append(Placed(order=seen[client_order_id]))
+            continue
+        instrument = instruments.get(symbol)
+        if instrument is None or not instrument.enabled:
+            results.append(Placed(error=UnknownSymbol([symbol])))
+            continue
+        fields = {
+            "side": item.pop("side"),
+            "type": item.pop("type", Order.Type.MARKET),
+            "quantity": item.pop("quantity"),
+            "price": item.pop("price", None),
+            "stop_price": item.pop("stop_price", None),
+            "time_in_force": item.pop("time_in_force", Order.TimeInForce.GTC),
+            "expire_at": item.pop("expire_at", None),
+            "stop_loss": item.pop("stop_loss", None),
+            "take_profit": item.pop("take_profit", None),
+            "trailing_stop": item.pop("trailing_stop", None),
+        }
+        order_source = item.pop("source", source)
+        try:
+            order_validate(account=locked, instrument=instrument, **fields)
+        except ApplicationError as exc:
+            results.append(Placed(error=exc))
+            continue
+        order = Order(
+            account=locked,
+            client_order_id=client_order_id or uuid.uuid4().hex[:20],
+            instrument=instrument,
+            source=order_source,
+            created_by=user,
+            role=Order.Role.ENTRY,
+            **fields,
+        )
+        snap = snap or risk_selectors.snapshot(locked, now)
+        try:
+            evaluate(
+                account=locked,
+                snap=snap,
+                quotes=LiveQuotes(snap.symbols),
+                instrument=instrument,
+                side=order.side,
+                quantity=order.quantity,
+                order_type=order.type,
+                price=order.price if order.price is not None else order.stop_price,
+                now=now,
+            )
+        except RiskRejected as exc:
+            order.status = Order.Status.REJECTED
+            order.reject_code = exc.code[:40]
+            order.reject_reason = exc.message[:300]
+            order.closed_at = now
+            rejection = exc
+        else:
+            rejection = None
+            _book_working(snap.book, instrument, order)
+        snap.recent_orders += 1
+        records.append(
+            OrderEvent(
+                order=order,
+                event="submitted",
+                to_status=Order.Status.NEW,
+                actor=_actor(user, order_source),
+                correlation_id=correlation,
+                data={"source": order_source},
+            )
+        )
+        if rejection is not None:
+            records.append(
+                OrderEvent(
+                    order=order,
+                    event=Order.Status.REJECTED,
+                    from_status=Order.Status.NEW,
+                    to_status=Order.Status.REJECTED,
+                    actor="risk",
+                    correlation_id=correlation,
+                    data={"code": rejection.code, **_jsonable(rejection.extra)},
+                )
+            )
+        seen[order.client_order_id] = order
+        created.append(order)
+        results.append(Placed(order=order, created=True))
+    Order.objects.bulk_create(created)
+    OrderEvent.objects.bulk_create(records)
+    new = [o.pk for o in created if o.status == Order.Status.NEW]
+    if new:
+        from apps.trading.brokers import queue_for
+        from apps.trading.tasks import execute_orders
+
+        queue = queue_for(locked)
+        transaction.on_commit(
+            lambda: execute_orders.apply_async((new,), queue=queue, ignore_result=True)
+        )
+    for order in created:
+        events.publish(locked.owner_id, "order", events.order_data(order))
+    return results
+
+
+def _book_working(book, instrument: Instrument, order: Order) -> None:
+    """Count a new order in a risk snapshot's book as the snapshot would
+    have, had it been working when it was read."""
+    spec = spec_of(instrument)
+    book.specs.setdefault(spec.symbol, spec)
+    book.working_count += 1
+    side = book.working_buys if order.side == Order.Side.BUY else book.working_sells
+    side[spec.symbol] = side.get(spec.symbol, Decimal(0)) + order.quantity
+
+
 def _risk_check(order: Order, account: TradingAccount):
     """The pre-trade risk check, under the account's row lock (two orders
     racing on one account cannot together breach a limit). A refused order
@@ -716,6 +900,143 @@ def _fill_compute(
         fields=("filled_quantity", "average_fill_price"),
     )
     return fill, entries, changed, transition
+
+
+class Booking:
+    """Changes to one account's orders, positions, fills and balance, made in
+    memory with the rules of a single fill (``_fill_compute``,
+    ``_transition_apply``, ``_ledger_rows``) and written together by
+    ``save``: a few statements for a whole batch of orders instead of a dozen
+    per order.
+
+    The caller holds the row locks of the account and of every order it
+    books, and they are the rows as they are now. Orders linked to others (a
+    bracket's entry, an OCO member) are not booked here: their fills place or
+    cancel other orders (``fill_apply`` does that); a position that closes
+    still cancels the orders protecting it, in ``save``."""
+
+    def __init__(self, account: TradingAccount, orders: list[Order], *, actor: str) -> None:
+        self.account = account
+        self.actor = actor
+        self.quotes = LiveQuotes()
+        self.orders: dict[int, tuple[Order, set[str]]] = {}
+        self.records: list[OrderEvent] = []
+        self.fills: list[Fill] = []
+        self.ledger: list[LedgerEntry] = []
+        self.positions: dict[int, tuple[Position, set[str]]] = {}  # by id(), with changes
+        self.balance = account.balance
+        netting = account.mode == TradingAccount.Mode.NETTING
+        wanted = {o.position_id for o in orders if o.position_id is not None}
+        instruments = {o.instrument_id for o in orders if o.position_id is None}
+        query = models.Q(pk__in=wanted)
+        if netting and instruments:
+            query |= models.Q(netting=True, closed_at__isnull=True, instrument_id__in=instruments)
+        rows = list(Position.objects.select_for_update().filter(query, account=account))
+        self.by_pk = {p.pk: p for p in rows}
+        self.open = {p.instrument_id: p for p in rows if p.netting and p.closed_at is None}
+        self.netting = netting
+
+    @staticmethod
+    def books(order: Order) -> bool:
+        """Whether ``order`` can be booked in a batch (it is not linked)."""
+        return order.oco_group is None and not (
+            order.stop_loss or order.take_profit or order.trailing_stop
+        )
+
+    def _order(self, order: Order, fields) -> None:
+        self.orders.setdefault(order.pk, (order, set()))[1].update(fields)
+
+    def transition(self, order: Order, to_status: str, data: dict | None = None) -> None:
+        written, record = _transition_apply(order, to_status, self.actor, None, data)
+        self._order(order, written)
+        self.records.append(record)
+
+    def set(self, order: Order, **values) -> None:
+        for name, value in values.items():
+            setattr(order, name, value)
+        self._order(order, values)
+
+    def _position(self, order: Order) -> Position:
+        if order.position_id is not None:
+            return self.by_pk.get(order.position_id) or (
+                Position.objects.select_for_update().get(pk=order.position_id)
+            )
+        position = self.open.get(order.instrument_id) if self.netting else None
+        if position is None:
+            position = Position(
+                account=self.account, instrument=order.instrument, netting=self.netting
+            )
+            if self.netting:
+                self.open[order.instrument_id] = position
+        return position
+
+    def fill(
+        self, order: Order, *, quantity: Decimal, price: Decimal, time: datetime, deal: str
+    ) -> Fill:
+        position = self._position(order)
+        fill, entries, changed, (written, record) = _fill_compute(
+            self.account,
+            order,
+            position,
+            quantity=quantity,
+            price=price,
+            time=time,
+            broker_deal_id=deal,
+            commission=None,
+            swap=Decimal("0"),
+            quotes=self.quotes,
+            actor=self.actor,
+            realized=None,
+        )
+        if position.closed_at is not None and self.open.get(position.instrument_id) is position:
+            del self.open[position.instrument_id]
+        self.positions.setdefault(id(position), (position, set()))[1].update(changed)
+        self.fills.append(fill)
+        self.ledger += _ledger_rows(self.account, entries, fill=fill, position=position)
+        self._order(order, written)
+        self.records.append(record)
+        return fill
+
+    def save(self) -> None:
+        """Write everything, queue the events, and cancel the orders that
+        protected a position which closed."""
+        account = self.account
+        positions = [p for p, _ in self.positions.values()]
+        changed = [(p, f) for p, f in self.positions.values() if p.pk is not None]
+        if changed:  # first: a netting position closes before its successor opens
+            fields = sorted(set().union(*(f for _, f in changed)))
+            update_rows([p for p, _ in changed], fields)
+        Position.objects.bulk_create([p for p in positions if p.pk is None])
+        Fill.objects.bulk_create(self.fills)
+        LedgerEntry.objects.bulk_create(self.ledger)
+        if self.orders:
+            fields = sorted(set().union(*(f for _, f in self.orders.values())))
+            update_rows([o for o, _ in self.orders.values()], fields)
+        OrderEvent.objects.bulk_create(self.records)
+        if account.balance != self.balance:
+            account.save(update_fields=["balance", "updated_at"])
+        owner = account.owner_id
+        for order, _ in self.orders.values():
+            events.publish(owner, "order", events.order_data(order))
+        for fill in self.fills:
+            events.publish(owner, "fill", events.fill_data(fill))
+        for position in positions:
+            events.publish(owner, "position", events.position_data(position))
+        closed = [p.pk for p in positions if p.closed_at is not None]
+        if closed:
+            _cancel_linked(
+                Order.objects.select_for_update()
+                .filter(position__in=closed, role__in=PROTECTIVE)
+                .exclude(status__in=Order.FINAL)
+                .select_related("account", "instrument"),
+                self.actor,
+                "position closed",
+            )
+        if self.fills:
+            events.publish(owner, "account", events.account_data(account, self.quotes))
+            from apps.risk.services import on_fill
+
+            on_fill(account_id=account.pk)
 
 
 def position_close(

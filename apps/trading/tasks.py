@@ -29,6 +29,42 @@ def execute_order(order_id: int) -> str:
         return order.status
 
 
+@shared_task(name="apps.trading.tasks.execute_orders", acks_late=True, max_retries=5)
+def execute_orders(order_ids: list[int]) -> dict:
+    """Send new orders (a batch placed together) to their broker: a paper
+    account's in one transaction, booked together; any other broker's one by
+    one through ``execute_order``. Safe to run twice, or alongside
+    ``execute_order`` for the same orders: only orders still ``new`` are
+    sent, under their row locks (an order another task holds is skipped:
+    that task sends it)."""
+    accounts = list(
+        Order.objects.filter(pk__in=order_ids, status=Order.Status.NEW)
+        .order_by()
+        .values_list("account_id", "account__broker")
+        .distinct()
+    )
+    sent = {}
+    for account_id, broker in accounts:
+        if broker != TradingAccount.Broker.PAPER:
+            ids = Order.objects.filter(pk__in=order_ids, account_id=account_id)
+            for pk in ids.values_list("pk", flat=True).order_by("pk"):
+                sent[pk] = execute_order(pk)
+            continue
+        with transaction.atomic():
+            orders = list(
+                Order.objects.select_for_update(of=("self",), skip_locked=True)
+                .select_related("instrument", "position")
+                .filter(pk__in=order_ids, account_id=account_id, status=Order.Status.NEW)
+                .order_by("pk")
+            )
+            if not orders:
+                continue
+            account = TradingAccount.objects.select_for_update().get(pk=account_id)
+            paper.submit_many(account, orders)
+            sent.update({o.pk: o.status for o in orders})
+    return {"orders": len(sent)}
+
+
 def _working(order_id: int) -> Order | None:
     return (
         Order.objects.select_for_update(of=("self",))

@@ -74,6 +74,15 @@ def _message_of(exc: exceptions.APIException) -> str:
     return str(detail)
 
 
+def validation_error(detail: Any) -> dict:
+    """A serializer's errors as a 400 item of a batch answer."""
+    fields = _flatten_fields(detail)
+    return {
+        "status": 400,
+        **error_body("validation_error", _validation_message(fields), fields),
+    }
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, ApplicationError):
         return Response(
@@ -99,8 +108,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 
     assert isinstance(exc, exceptions.APIException)
     if isinstance(exc, exceptions.ValidationError):
-        fields = _flatten_fields(exc.detail)
-        body = error_body("validation_error", _validation_message(fields), fields)
+        body = validation_error(exc.detail)
+        del body["status"]
     elif isinstance(exc, exceptions.Throttled):
         body = error_body(
             "throttled",

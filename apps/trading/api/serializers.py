@@ -8,6 +8,7 @@ from apps.trading.models import (
     Reconciliation,
     TradingAccount,
 )
+from apps.trading.services import BATCH_MAX
 
 # Where a client may say an order comes from (strategies and algos place their own).
 PLACE_SOURCES = [("api", "API"), ("ui", "Dashboard")]
@@ -96,8 +97,9 @@ class OrderDetailSerializer(OrderSerializer):
         read_only_fields = fields
 
 
-class OrderPlaceSerializer(serializers.Serializer):
-    account = serializers.IntegerField()
+class OrderItemSerializer(serializers.Serializer):
+    """An order to place, without its account (an item of a batch)."""
+
     symbol = serializers.CharField()
     side = serializers.ChoiceField(choices=Order.Side.choices)
     type = serializers.ChoiceField(choices=Order.Type.choices, default=Order.Type.MARKET)
@@ -123,6 +125,38 @@ class OrderPlaceSerializer(serializers.Serializer):
     )
     client_order_id = serializers.CharField(max_length=64, required=False)
     source = serializers.ChoiceField(choices=PLACE_SOURCES, default="api")
+
+
+class OrderPlaceSerializer(OrderItemSerializer):
+    account = serializers.IntegerField()
+
+
+class OrderBatchSerializer(serializers.Serializer):
+    """Orders to place together on one account (see ``orders_place_batch``)."""
+
+    account = serializers.IntegerField()
+    orders = serializers.ListField(
+        child=serializers.DictField(), min_length=1, max_length=BATCH_MAX
+    )
+
+
+class BatchErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class BatchResultSerializer(serializers.Serializer):
+    """One item's outcome: ``status`` 201 (placed), 200 (its ``client_order_id``
+    was already used: the existing order) or 4xx with its ``error``."""
+
+    status = serializers.IntegerField()
+    order = OrderSerializer(required=False)
+    error = BatchErrorSerializer(required=False)
+
+
+class BatchResponseSerializer(serializers.Serializer):
+    results = BatchResultSerializer(many=True)
 
 
 class FillSerializer(serializers.ModelSerializer):

@@ -14,6 +14,7 @@ from apps.marketdata.selectors import instrument_get
 from apps.trading import selectors, services
 from apps.trading.api import serializers as s
 from apps.trading.models import Fill, Order, Position, TradingAccount
+from fxsite.api.exceptions import error_body, validation_error
 
 
 class AccountViewSet(viewsets.ReadOnlyModelViewSet):
@@ -76,7 +77,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return s.OrderDetailSerializer if self.action == "retrieve" else s.OrderSerializer
 
     def get_permissions(self):
-        if self.action in ("create", "cancel", "amend"):
+        if self.action in ("create", "batch", "cancel", "amend"):
             return [IsTrader()]
         return super().get_permissions()
 
@@ -87,11 +88,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         data = s.OrderPlaceSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
-        account = get_object_or_404(selectors.accounts_for(request.user), pk=v.pop("account"))
-        if account.owner_id != request.user.pk:
-            raise serializers.ValidationError(
-                {"account": ["You can only trade your own accounts."]}
-            )
+        account = _own_account(request, v.pop("account"))
         order, created = services.order_place(
             account=account, instrument=instrument_get(v.pop("symbol")), user=request.user, **v
         )
@@ -99,6 +96,42 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             s.OrderSerializer(order).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+
+    @extend_schema(
+        request=s.OrderBatchSerializer,
+        responses={201: s.BatchResponseSerializer, 200: s.BatchResponseSerializer},
+    )
+    @action(detail=False, methods=["post"])
+    def batch(self, request):
+        """Place up to ``BATCH_MAX`` orders on one account in one request. Each
+        item is an order as ``POST /orders/`` takes it (without ``account``)
+        and gets its own outcome in ``results``, in the same order: 201 with
+        the order, 200 with the existing order when its ``client_order_id``
+        was already used, or 400 with its error; an invalid item does not
+        stop the others. The answer is 201 when at least one order was
+        placed, 200 when none was new, 400 when every item was refused."""
+        data = s.OrderBatchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        account = _own_account(request, data.validated_data["account"])
+        items, results = [], []
+        item = s.OrderItemSerializer()  # one instance: its fields are built once
+        for raw in data.validated_data["orders"]:
+            try:
+                items.append(dict(item.run_validation(raw)))
+                results.append(None)
+            except serializers.ValidationError as exc:
+                results.append(validation_error(exc.detail))
+        placed = services.orders_place_batch(account=account, orders=items, user=request.user)
+        bodies = iter(
+            s.OrderSerializer([p.order for p in placed if p.error is None], many=True).data
+        )
+        outcomes = iter(placed)
+        for index, result in enumerate(results):
+            if result is None:
+                results[index] = _outcome(next(outcomes), bodies)
+        codes = {r["status"] for r in results}
+        code = 201 if 201 in codes else 200 if 200 in codes else 400
+        return Response({"results": results}, status=code)
 
     @extend_schema(request=None, responses=s.OrderSerializer)
     @action(detail=True, methods=["post"])
@@ -119,6 +152,27 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             order=self.get_object(), changes=dict(data.validated_data), user=request.user
         )
         return Response(s.OrderSerializer(order).data, status=status.HTTP_202_ACCEPTED)
+
+
+def _own_account(request, pk: int) -> TradingAccount:
+    account = get_object_or_404(selectors.accounts_for(request.user), pk=pk)
+    if account.owner_id != request.user.pk:
+        raise serializers.ValidationError({"account": ["You can only trade your own accounts."]})
+    return account
+
+
+def _outcome(placed: services.Placed, bodies) -> dict:
+    """A batch item's result; ``bodies`` yields the placed orders' bodies in turn."""
+    if placed.error is not None:
+        exc = placed.error
+        return {
+            "status": exc.status_code,
+            **error_body(exc.code, exc.message, exc.fields, **exc.extra),
+        }
+    return {
+        "status": 201 if placed.created else 200,
+        "order": next(bodies),
+    }
 
 
 class FillViewSet(viewsets.ReadOnlyModelViewSet):

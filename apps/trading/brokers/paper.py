@@ -35,10 +35,7 @@ def engine_for(account: TradingAccount, order: Order) -> matching.MatchingEngine
 
 
 def current_quote(order: Order) -> matching.Quote | None:
-    quote = live.quotes_get([order.instrument.symbol])[0]
-    if not quote or not quote.get("bid") or not quote.get("ask"):
-        return None
-    return matching.Quote(int(quote["ts"]) * 1000, Decimal(quote["bid"]), Decimal(quote["ask"]))
+    return _quote(live.quotes_get([order.instrument.symbol])[0])
 
 
 def to_paper(order: Order) -> matching.PaperOrder:
@@ -106,6 +103,71 @@ def submit(order: Order, quote: matching.Quote | None = None) -> None:
     book(order, paper, result, locked=True)
     if not paper.terminal:
         mark_working(order.instrument_id)
+
+
+def submit_many(account: TradingAccount, orders: list[Order]) -> None:
+    """Accept and execute new orders of one account together, in order, at
+    the current quotes (read once): what ``submit`` does to each, booked by
+    one ``services.Booking`` per run of unlinked orders. A linked order (a
+    bracket's entry, an OCO member) goes through ``submit`` on its own, since
+    its fill places or cancels other orders. The caller holds the row locks
+    of ``account`` and of every order, and they are those rows as they are
+    now."""
+    symbols = sorted({o.instrument.symbol for o in orders})
+    quotes = dict(zip(symbols, live.quotes_get(symbols), strict=True))
+    engines: dict[int, matching.MatchingEngine] = {}
+    working: set[int] = set()
+    run: list[Order] = []
+
+    def book_run() -> None:
+        booking = services.Booking(account, run, actor="broker:paper")
+        for order in run:
+            booking.transition(order, Order.Status.ACCEPTED)
+            paper = to_paper(order)
+            engine = engines.get(order.instrument_id) or engines.setdefault(
+                order.instrument_id, engine_for(account, order)
+            )
+            executions, transitions = engine.submit(
+                paper, _quote(quotes[order.instrument.symbol]), _time.time_ns() // 1000
+            )
+            for execution in executions:
+                booking.fill(
+                    order,
+                    quantity=execution.quantity,
+                    price=execution.price,
+                    time=us_to_datetime(execution.time_us),
+                    deal=f"paper-{order.pk}-{order.filled_quantity}",
+                )
+            for transition in transitions:
+                if transition.status in (Order.Status.CANCELLED, Order.Status.EXPIRED):
+                    booking.transition(order, transition.status, {"reason": transition.reason})
+            if (order.triggered, order.resting) != (paper.triggered, paper.resting):
+                booking.set(order, triggered=paper.triggered, resting=paper.resting)
+            if not paper.terminal:
+                working.add(order.instrument_id)
+        booking.save()
+        run.clear()
+
+    for order in orders:
+        order.account = account
+        if services.Booking.books(order):
+            run.append(order)
+            continue
+        if run:
+            book_run()
+        submit(order)
+        # ``submit`` booked on its own copy of the account's row
+        account.refresh_from_db(fields=["balance"])
+    if run:
+        book_run()
+    for instrument_id in working:
+        mark_working(instrument_id)
+
+
+def _quote(quote: dict | None) -> matching.Quote | None:
+    if not quote or not quote.get("bid") or not quote.get("ask"):
+        return None
+    return matching.Quote(int(quote["ts"]) * 1000, Decimal(quote["bid"]), Decimal(quote["ask"]))
 
 
 # --- resting orders, triggered by the live ticks ---------------------------
