@@ -109,3 +109,61 @@ def test_market_orders_fill_on_paper_and_arrive_live(daphne_server, celery_worke
         ).status_code
         == 404
     )
+
+
+def test_a_batch_of_orders_fills_and_arrives_live(daphne_server, celery_worker):
+    """Twenty market orders in one POST: every fill arrives on the owner's
+    socket (nobody else's), and the books are exact."""
+    trader = UserFactory(username="batch-trader", roles=["trader"])
+    other = UserFactory(username="batch-other", roles=["trader"])
+    account = trading.account_open(owner=trader, name="Paper", deposit=Decimal("100000"))
+    token = account_services.token_pair_for(user=trader)["access"]
+    other_token = account_services.token_pair_for(user=other)["access"]
+    headers = {"Authorization": f"Bearer {token}"}
+    base = daphne_server.base_url
+    _quote("1.10000", "1.10010", 1_900_000_000_000)
+    orders = [
+        {"symbol": "EURUSD", "side": "buy" if i % 2 == 0 else "sell", "quantity": "0.10"}
+        for i in range(20)
+    ]
+
+    async def scenario():
+        async with (
+            websockets.connect(f"{daphne_server.ws_url}/ws/trading/?token={token}") as ws,
+            websockets.connect(f"{daphne_server.ws_url}/ws/trading/?token={other_token}") as spy,
+        ):
+            assert json.loads(await ws.recv())["type"] == "welcome"
+            assert json.loads(await spy.recv())["type"] == "welcome"
+            async with httpx.AsyncClient() as client:
+                placed = await client.post(
+                    f"{base}/api/v1/trading/orders/batch/",
+                    json={"account": account.pk, "orders": orders},
+                    headers=headers,
+                )
+            assert placed.status_code == 201, placed.text
+            ids = [r["order"]["id"] for r in placed.json()["results"]]
+            assert len(set(ids)) == 20
+            fills, final = {}, {}
+            while len(fills) < 20 or len(final) < 20:
+                message = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                if message["type"] == "fill":
+                    fills[message["order"]] = message
+                elif message["type"] == "order" and message["status"] == "filled":
+                    final[message["id"]] = message
+            assert set(fills) == set(final) == set(ids)
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(spy.recv(), 1)
+            return fills
+
+    fills = asyncio.run(scenario())
+    assert {Decimal(f["price"]) for f in fills.values() if f["side"] == "buy"} == {
+        Decimal("1.10010")
+    }
+    assert {Decimal(f["price"]) for f in fills.values() if f["side"] == "sell"} == {
+        Decimal("1.10000")
+    }
+    summary = httpx.get(f"{base}/api/v1/trading/accounts/{account.pk}/", headers=headers).json()
+    # ten round trips of 0.10 lot, each bought at the ask and sold at the bid:
+    # 10 × 10,000 × 0.00010 = 10 USD
+    assert summary["balance"] == "99990.00000000" and summary["margin"] == "0.00000000"
+    assert httpx.get(f"{base}/api/v1/trading/positions/", headers=headers).json()["count"] == 0

@@ -373,3 +373,102 @@ def test_execution_task_delivered_three_times_fills_once(workers, account):
     for pk in placed.values():
         assert execute_order.apply(args=(pk,)).get() == Order.Status.FILLED
     _assert_books(account, placed, quantities)
+
+
+def _place_batches(account, burst, placed, quantities, size: int = 25):
+    """Place ``burst`` in batches of ``size`` through ``orders_place_batch``,
+    recording each new order; a client order id seen before (in an earlier
+    batch or earlier in the same one) must return the order it made."""
+    for start in range(0, len(burst), size):
+        chunk = burst[start : start + size]
+        results = services.orders_place_batch(
+            account=account,
+            orders=[
+                {
+                    "symbol": "EURUSD",
+                    "side": side,
+                    "type": "market",
+                    "quantity": quantity,
+                    "client_order_id": cid,
+                }
+                for cid, side, quantity in chunk
+            ],
+        )
+        for (cid, _, quantity), result in zip(chunk, results, strict=True):
+            assert result.error is None, result.error
+            if cid in placed:
+                assert not result.created and result.order.pk == placed[cid], cid
+            else:
+                assert result.created, cid
+                placed[cid], quantities[cid] = result.order.pk, quantity
+
+
+def test_worker_killed_mid_batch_loses_and_doubles_nothing(workers, account):
+    """The same with orders placed in batches: a batch is executed in one
+    transaction, so a worker killed inside it leaves its whole batch ``new``,
+    and the sweep sends those orders again one by one."""
+    burst = _burst(count=300, duplicates=30, seed=20261122)
+    placed: dict[str, int] = {}
+    quantities: dict[str, Decimal] = {}
+    first = workers("killed-batch-worker")
+    hold = AccountRowHold(account)
+    batches = [burst[i : i + 25] for i in range(0, len(burst), 25)]
+    stats = {}
+    try:
+        while _fills(account) < 50:
+            assert batches, "the burst ended before the worker filled 50 orders"
+            _place_batches(account, batches.pop(0), placed, quantities)
+            time.sleep(0.05)
+        app.control.cancel_consumer("execution", destination=[first.hostname], reply=True)
+        for _ in range(3):
+            _place_batches(account, batches.pop(0), placed, quantities)
+        hold.acquire()
+        app.control.add_consumer("execution", destination=[first.hostname], reply=True)
+        _wait(
+            lambda: _backends(first, waiting_on_lock=True) == 2,
+            15,
+            "both pool processes wait for the account inside a batch",
+        )
+        stats["filled_at_kill"] = _fills(account)
+        stats["placed_at_kill"] = len(placed)
+        first.kill()
+    finally:
+        hold.release()
+    _wait(lambda: _backends(first) == 0, 15, "the killed worker's sessions are gone")
+    assert 0 < stats["filled_at_kill"] < stats["placed_at_kill"]
+
+    for batch in batches:
+        _place_batches(account, batch, placed, quantities)
+    assert len(placed) == 300
+    workers("replacement-batch-worker")
+    _wait_until_quiet(account, quiet=1.5, timeout=60)
+    stranded = Order.objects.filter(account=account, status=Order.Status.NEW).count()
+    # the two batches in flight when the worker died (up to 25 orders each)
+    assert 0 < stranded <= 50, stranded
+    stats["stranded"] = stranded
+    _recover(account, timeout=60)
+    print(f"worker killed mid-batch: {stats}")
+    _assert_books(account, placed, quantities)
+
+
+def test_a_batch_delivered_three_times_fills_once(workers, account):
+    from apps.trading.tasks import execute_orders
+
+    workers("batch-double-delivery-worker")
+    placed: dict[str, int] = {}
+    quantities: dict[str, Decimal] = {}
+    burst = _burst(count=60, duplicates=0, seed=11)
+    extra = []
+    for start in range(0, 60, 20):
+        with transaction.atomic():
+            before = set(placed.values())
+            _place_batches(account, burst[start : start + 20], placed, quantities, size=20)
+            ids = sorted(set(placed.values()) - before)
+            # two more deliveries right behind the one the batch enqueues
+            for _ in range(2):
+                transaction.on_commit(lambda ids=ids: extra.append(execute_orders.delay(ids)))
+    for result in extra:
+        result.get(timeout=60)
+    _wait(lambda: _all_final(account), 30, "every order is final", interval=0.1)
+    assert execute_orders.apply(args=(sorted(placed.values()),)).get() == {"orders": 0}
+    _assert_books(account, placed, quantities)
