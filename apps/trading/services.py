@@ -361,26 +361,9 @@ def order_place(
         with transaction.atomic():
             rejection = _risk_check(order, account)
             order.save()
-            actor = _actor(user, source)
-            correlation = get_request_id() or ""
-            OrderEvent.objects.create(
-                order=order,
-                event="submitted",
-                to_status=Order.Status.NEW,
-                actor=actor,
-                correlation_id=correlation,
-                data={"source": source},
+            OrderEvent.objects.bulk_create(
+                _placement_events(order, _actor(user, source), get_request_id() or "", rejection)
             )
-            if rejection is not None:
-                OrderEvent.objects.create(
-                    order=order,
-                    event=Order.Status.REJECTED,
-                    from_status=Order.Status.NEW,
-                    to_status=Order.Status.REJECTED,
-                    actor="risk",
-                    correlation_id=correlation,
-                    data={"code": rejection.code, **_jsonable(rejection.extra)},
-                )
     except IntegrityError:
         existing = Order.objects.filter(
             account=account, client_order_id=order.client_order_id
@@ -442,6 +425,21 @@ def orders_place_batch(
         return _place_batch(account, orders, instruments, user, source)
 
 
+#: What an item of a batch may give, and what it is without it.
+ITEM_DEFAULTS = {
+    "side": None,
+    "type": Order.Type.MARKET,
+    "quantity": None,
+    "price": None,
+    "stop_price": None,
+    "time_in_force": Order.TimeInForce.GTC,
+    "expire_at": None,
+    "stop_loss": None,
+    "take_profit": None,
+    "trailing_stop": None,
+}
+
+
 @transaction.atomic
 def _place_batch(account, orders, instruments, user, source) -> list[Placed]:
     from apps.marketdata.errors import UnknownSymbol
@@ -464,9 +462,8 @@ def _place_batch(account, orders, instruments, user, source) -> list[Placed]:
     created: list[Order] = []
     records: list[OrderEvent] = []
     for item in orders:
-        item = dict(item)
-        symbol = str(item.pop("symbol")).strip().upper()
-        client_order_id = item.pop("client_order_id", None) or None
+        symbol = str(item["symbol"]).strip().upper()
+        client_order_id = item.get("client_order_id") or None
         if client_order_id in seen:
             results.append(Placed(order=seen[client_order_id]))
             continue
@@ -474,19 +471,15 @@ def _place_batch(account, orders, instruments, user, source) -> list[Placed]:
         if instrument is None or not instrument.enabled:
             results.append(Placed(error=UnknownSymbol([symbol])))
             continue
-        fields = {
-            "side": item.pop("side"),
-            "type": item.pop("type", Order.Type.MARKET),
-            "quantity": item.pop("quantity"),
-            "price": item.pop("price", None),
-            "stop_price": item.pop("stop_price", None),
-            "time_in_force": item.pop("time_in_force", Order.TimeInForce.GTC),
-            "expire_at": item.pop("expire_at", None),
-            "stop_loss": item.pop("stop_loss", None),
-            "take_profit": item.pop("take_profit", None),
-            "trailing_stop": item.pop("trailing_stop", None),
-        }
-        order_source = item.pop("source", source)
+        fields = {**ITEM_DEFAULTS, **{k: v for k, v in item.items() if k in ITEM_DEFAULTS}}
+        missing = [name for name in ("side", "quantity") if fields[name] is None]
+        if missing:
+            error = InvalidOrder(
+                "The order is not valid.", fields={m: ["Required."] for m in missing}
+            )
+            results.append(Placed(error=error))
+            continue
+        order_source = item.get("source") or source
         try:
             order_validate(account=locked, instrument=instrument, **fields)
         except ApplicationError as exc:
@@ -501,12 +494,14 @@ def _place_batch(account, orders, instruments, user, source) -> list[Placed]:
             role=Order.Role.ENTRY,
             **fields,
         )
-        snap = snap or risk_selectors.snapshot(locked, now)
+        if snap is None:
+            snap = risk_selectors.snapshot(locked, now)
+            quotes = LiveQuotes(snap.symbols)  # read once, if a limit needs them
         try:
             evaluate(
                 account=locked,
                 snap=snap,
-                quotes=LiveQuotes(snap.symbols),
+                quotes=quotes,
                 instrument=instrument,
                 side=order.side,
                 quantity=order.quantity,
@@ -515,37 +510,13 @@ def _place_batch(account, orders, instruments, user, source) -> list[Placed]:
                 now=now,
             )
         except RiskRejected as exc:
-            order.status = Order.Status.REJECTED
-            order.reject_code = exc.code[:40]
-            order.reject_reason = exc.message[:300]
-            order.closed_at = now
+            _risk_reject(order, exc)
             rejection = exc
         else:
             rejection = None
             _book_working(snap.book, instrument, order)
         snap.recent_orders += 1
-        records.append(
-            OrderEvent(
-                order=order,
-                event="submitted",
-                to_status=Order.Status.NEW,
-                actor=_actor(user, order_source),
-                correlation_id=correlation,
-                data={"source": order_source},
-            )
-        )
-        if rejection is not None:
-            records.append(
-                OrderEvent(
-                    order=order,
-                    event=Order.Status.REJECTED,
-                    from_status=Order.Status.NEW,
-                    to_status=Order.Status.REJECTED,
-                    actor="risk",
-                    correlation_id=correlation,
-                    data={"code": rejection.code, **_jsonable(rejection.extra)},
-                )
-            )
+        records += _placement_events(order, _actor(user, order_source), correlation, rejection)
         seen[order.client_order_id] = order
         created.append(order)
         results.append(Placed(order=order, created=True))
@@ -594,12 +565,44 @@ def _risk_check(order: Order, account: TradingAccount):
             reduces_position=True if order.position_id is not None else None,
         )
     except RiskRejected as exc:
-        order.status = Order.Status.REJECTED
-        order.reject_code = exc.code[:40]
-        order.reject_reason = exc.message[:300]
-        order.closed_at = timezone.now()
+        _risk_reject(order, exc)
         return exc
     return None
+
+
+def _risk_reject(order: Order, exc) -> None:
+    """Mark a new order (not saved yet) refused by the pre-trade check."""
+    order.status = Order.Status.REJECTED
+    order.reject_code = exc.code[:40]
+    order.reject_reason = exc.message[:300]
+    order.closed_at = timezone.now()
+
+
+def _placement_events(order: Order, actor: str, correlation: str, rejection) -> list[OrderEvent]:
+    """The audit trail of a placement: submitted, and rejected by risk if so."""
+    records = [
+        OrderEvent(
+            order=order,
+            event="submitted",
+            to_status=Order.Status.NEW,
+            actor=actor,
+            correlation_id=correlation,
+            data={"source": order.source},
+        )
+    ]
+    if rejection is not None:
+        records.append(
+            OrderEvent(
+                order=order,
+                event=Order.Status.REJECTED,
+                from_status=Order.Status.NEW,
+                to_status=Order.Status.REJECTED,
+                actor="risk",
+                correlation_id=correlation,
+                data={"code": rejection.code, **_jsonable(rejection.extra)},
+            )
+        )
+    return records
 
 
 def order_dispatch(*, order: Order) -> None:

@@ -74,13 +74,10 @@ def _message_of(exc: exceptions.APIException) -> str:
     return str(detail)
 
 
-def validation_error(detail: Any) -> dict:
-    """A serializer's errors as a 400 item of a batch answer."""
+def validation_body(detail: Any) -> dict:
+    """The error body of a serializer's errors (``ValidationError.detail``)."""
     fields = _flatten_fields(detail)
-    return {
-        "status": 400,
-        **error_body("validation_error", _validation_message(fields), fields),
-    }
+    return error_body("validation_error", _validation_message(fields), fields)
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
@@ -108,8 +105,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 
     assert isinstance(exc, exceptions.APIException)
     if isinstance(exc, exceptions.ValidationError):
-        body = validation_error(exc.detail)
-        del body["status"]
+        body = validation_body(exc.detail)
     elif isinstance(exc, exceptions.Throttled):
         body = error_body(
             "throttled",

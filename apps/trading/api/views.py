@@ -14,7 +14,7 @@ from apps.marketdata.selectors import instrument_get
 from apps.trading import selectors, services
 from apps.trading.api import serializers as s
 from apps.trading.models import Fill, Order, Position, TradingAccount
-from fxsite.api.exceptions import error_body, validation_error
+from fxsite.api.exceptions import error_body, validation_body
 
 
 class AccountViewSet(viewsets.ReadOnlyModelViewSet):
@@ -103,11 +103,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     )
     @action(detail=False, methods=["post"])
     def batch(self, request):
-        """Place up to ``BATCH_MAX`` orders on one account in one request. Each
+        """Place up to 200 orders on one account in one request. Each
         item is an order as ``POST /orders/`` takes it (without ``account``)
         and gets its own outcome in ``results``, in the same order: 201 with
         the order, 200 with the existing order when its ``client_order_id``
-        was already used, or 400 with its error; an invalid item does not
+        was already used, or 4xx with its error; an invalid item does not
         stop the others. The answer is 201 when at least one order was
         placed, 200 when none was new, 400 when every item was refused."""
         data = s.OrderBatchSerializer(data=request.data)
@@ -120,8 +120,12 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 items.append(dict(item.run_validation(raw)))
                 results.append(None)
             except serializers.ValidationError as exc:
-                results.append(validation_error(exc.detail))
-        placed = services.orders_place_batch(account=account, orders=items, user=request.user)
+                results.append({"status": 400, **validation_body(exc.detail)})
+        placed = (
+            services.orders_place_batch(account=account, orders=items, user=request.user)
+            if items
+            else []
+        )
         bodies = iter(
             s.OrderSerializer([p.order for p in placed if p.error is None], many=True).data
         )

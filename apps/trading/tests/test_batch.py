@@ -216,6 +216,7 @@ def test_bad_items_are_refused_alone_and_duplicates_return_the_first(account, qu
                 item(client_order_id="known", quantity="5.00"),
                 item(client_order_id="a", side="sell"),
                 item(type="limit"),
+                {"symbol": "EURUSD"},
             ],
         )
     assert [(p.created, p.error and p.error.code) for p in placed] == [
@@ -225,7 +226,9 @@ def test_bad_items_are_refused_alone_and_duplicates_return_the_first(account, qu
         (False, None),
         (False, None),
         (False, "invalid_order"),
+        (False, "invalid_order"),
     ]
+    assert placed[6].error.fields == {"side": ["Required."], "quantity": ["Required."]}
     assert placed[1].error.fields == {"symbol": ["Unknown or disabled symbol(s): XXXYYY."]}
     assert set(placed[2].error.fields) == {"quantity"}
     assert set(placed[5].error.fields) == {"price"}
