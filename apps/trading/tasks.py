@@ -13,7 +13,8 @@ from apps.trading.models import Order, TradingAccount
 def execute_order(order_id: int) -> str:
     """Send a new order to its broker. Safe to run twice: only an order still
     ``new`` (checked under a row lock) is sent, and the MT5 broker looks the
-    client order id up at the broker before sending."""
+    client order id up at the broker before sending. A paper order is booked
+    as a batch of one (``paper.submit_many``)."""
     with transaction.atomic():
         order = (
             Order.objects.select_for_update(of=("self",))
@@ -25,7 +26,11 @@ def execute_order(order_id: int) -> str:
             return "missing"
         if order.status != Order.Status.NEW:
             return order.status
-        brokers.for_account(order.account).submit(order)
+        if order.account.broker == TradingAccount.Broker.PAPER:
+            account = TradingAccount.objects.select_for_update().get(pk=order.account_id)
+            paper.submit_many(account, [order])
+        else:
+            brokers.for_account(order.account).submit(order)
         return order.status
 
 

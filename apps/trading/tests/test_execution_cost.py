@@ -17,14 +17,15 @@ from apps.trading.tasks import execute_order
 
 pytestmark = pytest.mark.django_db
 
-# BEGIN, order (locked), accepted + its event, account (locked), deal id
-# check, open position (locked), position insert, fill, order + its event,
+# BEGIN, order (locked), account (locked), open position (locked), position
+# insert, fill, order update (accepted and filled in one) and its two events,
 # then the account summary pushed on /ws/trading/ (open positions, and the
 # symbols it may convert through), COMMIT
-OPENING = 14
-# ... the position updated instead of inserted, plus the balance, its ledger
-# entry and the look-up of orders protecting the closed position.
-CLOSING = 17
+OPENING = 11
+# ... the position updated instead of inserted, plus its ledger entry, the
+# balance and the look-up of orders protecting the closed position; no
+# symbols to read for the summary (no open position left).
+CLOSING = 13
 
 
 @pytest.fixture
