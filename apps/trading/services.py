@@ -961,9 +961,11 @@ class Booking:
 
     def _position(self, order: Order) -> Position:
         if order.position_id is not None:
-            return self.by_pk.get(order.position_id) or (
-                Position.objects.select_for_update().get(pk=order.position_id)
-            )
+            if order.position_id not in self.by_pk:
+                self.by_pk[order.position_id] = Position.objects.select_for_update().get(
+                    pk=order.position_id
+                )
+            return self.by_pk[order.position_id]
         position = self.open.get(order.instrument_id) if self.netting else None
         if position is None:
             position = Position(

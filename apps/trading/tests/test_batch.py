@@ -288,14 +288,19 @@ def test_twenty_concurrent_copies_of_a_batch_place_it_once(trader, quotes):
 
     def attempt(_):
         try:
-            with mock.patch.object(execute_orders, "apply_async"):
-                placed = services.orders_place_batch(account=account, orders=orders)
+            placed = services.orders_place_batch(account=account, orders=orders)
             return [(p.order.pk, p.created) for p in placed]
         finally:
             connection.close()
 
-    with ThreadPoolExecutor(max_workers=20) as pool:
+    # patched once, around all threads: a patch per thread could restore
+    # another thread's mock last and leave it in place for later tests
+    with (
+        mock.patch.object(execute_orders, "apply_async") as dispatch,
+        ThreadPoolExecutor(max_workers=20) as pool,
+    ):
         outcomes = list(pool.map(attempt, range(20)))
+    assert dispatch.call_count == 1  # one batch placed, one task
     ids = {tuple(pk for pk, _ in outcome) for outcome in outcomes}
     assert len(ids) == 1
     assert sum(created for outcome in outcomes for _, created in outcome) == 10
