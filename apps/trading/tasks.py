@@ -41,7 +41,7 @@ def execute_orders(order_ids: list[int]) -> dict:
     one through ``execute_order``. Safe to run twice, or alongside
     ``execute_order`` for the same orders: only orders still ``new`` are
     sent, under their row locks (an order another task holds is skipped:
-    that task sends it)."""
+    that task sends it, or, if it dies, the ``orders_sweep`` does)."""
     accounts = list(
         Order.objects.filter(pk__in=order_ids, status=Order.Status.NEW)
         .order_by()
