@@ -117,6 +117,28 @@ def _machine_cpu_seconds() -> float:
     return busy / os.sysconf("SC_CLK_TCK")
 
 
+class _CpuMeter:
+    """CPU time of each server, of this client and of the whole machine, from
+    when it is made until ``per_order``."""
+
+    def __init__(self, servers: dict) -> None:
+        self.servers = servers
+        self.start = self._read()
+
+    def _read(self) -> dict[str, float]:
+        seconds = {name: _cpu_seconds(s.pids()) for name, s in self.servers.items()}
+        seconds["client"] = time.process_time()
+        seconds["machine"] = _machine_cpu_seconds()
+        return seconds
+
+    def per_order(self, orders: int, seconds: float) -> tuple[dict[str, float], float]:
+        """CPU milliseconds per order of each, and the cores the machine kept
+        busy over ``seconds``."""
+        now = self._read()
+        spent = {name: now[name] - self.start[name] for name in now}
+        return {k: v / orders * 1000 for k, v in spent.items()}, spent["machine"] / seconds
+
+
 async def _measure(base: str, ws_url: str, token: str, account_id: int, servers) -> dict:
     headers = {"Authorization": f"Bearer {token}"}
     fills: dict[int, float] = {}
@@ -196,31 +218,24 @@ async def _measure(base: str, ws_url: str, token: str, account_id: int, servers)
             async with semaphore:
                 ids.append(await post(client, order(i, "0.01")))
 
-        cpu = {name: _cpu_seconds(s.pids()) for name, s in servers.items()}
-        cpu["client"], machine = time.process_time(), _machine_cpu_seconds()
+        cpu = _CpuMeter(servers)
         started = time.perf_counter()
         await asyncio.gather(*(place(i) for i in range(BURST)))
         out["intake_rate"] = BURST / (time.perf_counter() - started)
         await until_filled(ids, 30)
         seconds = time.perf_counter() - started
         out["rate"] = BURST / seconds
-        per_order = {name: _cpu_seconds(s.pids()) - cpu[name] for name, s in servers.items()}
-        per_order["client"] = time.process_time() - cpu["client"]
-        per_order["machine"] = _machine_cpu_seconds() - machine
-        out["cpu_ms_per_order"] = {k: v / BURST * 1000 for k, v in per_order.items()}
-        out["cores_busy"] = per_order["machine"] / seconds
+        out["cpu_ms_per_order"], out["cores_busy"] = cpu.per_order(BURST, seconds)
 
         batch_ids: list[int] = []
         placed_at: dict[int, float] = {}
         batches = asyncio.Semaphore(BATCHES_IN_FLIGHT)
 
         async def place_batch(n):
-            body = {
-                "account": account_id,
-                "orders": [order(n * BATCH_SIZE + i, "0.01") for i in range(BATCH_SIZE)],
-            }
-            for item in body["orders"]:
-                del item["account"]
+            items = [order(n * BATCH_SIZE + i, "0.01") for i in range(BATCH_SIZE)]
+            for item in items:
+                del item["account"]  # the batch names it once
+            body = {"account": account_id, "orders": items}
             async with batches:
                 sent = time.perf_counter()
                 response = await client.post("/api/v1/trading/orders/batch/", json=body)
@@ -239,18 +254,15 @@ async def _measure(base: str, ws_url: str, token: str, account_id: int, servers)
                 # so the figures are the pipeline's, not a growing queue's
                 await until_filled(mine, 30)
 
-        cpu = {name: _cpu_seconds(s.pids()) for name, s in servers.items()}
-        cpu["client"], machine = time.process_time(), _machine_cpu_seconds()
+        cpu = _CpuMeter(servers)
         started = time.perf_counter()
         await asyncio.gather(*(place_batch(n) for n in range(BATCH_ORDERS // BATCH_SIZE)))
         seconds = time.perf_counter() - started
         out["batch_rate"] = len(batch_ids) / seconds
         out["batch_trips"] = [(fills[i] - placed_at[i]) * 1000 for i in batch_ids]
-        per_order = {name: _cpu_seconds(s.pids()) - cpu[name] for name, s in servers.items()}
-        per_order["client"] = time.process_time() - cpu["client"]
-        per_order["machine"] = _machine_cpu_seconds() - machine
-        out["batch_cpu_ms_per_order"] = {k: v / len(batch_ids) * 1000 for k, v in per_order.items()}
-        out["batch_cores_busy"] = per_order["machine"] / seconds
+        out["batch_cpu_ms_per_order"], out["batch_cores_busy"] = cpu.per_order(
+            len(batch_ids), seconds
+        )
         listener.cancel()
     return out
 

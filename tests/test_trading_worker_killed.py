@@ -278,6 +278,28 @@ def _assert_books(account, placed: dict[str, int], quantities: dict[str, Decimal
     assert commission == sum(f.quantity for f in fills) * Decimal("3.5")
 
 
+def _kill_in_flight(worker: KillableWorker, account, place_more, placed: dict, what: str) -> dict:
+    """SIGKILL ``worker`` with work certainly in flight: it stops taking tasks
+    while ``place_more()`` places orders, the account's row is held, and it
+    takes tasks again; once both its pool processes wait for the row
+    (``what``), it dies there. Returns the fills and orders placed then."""
+    hold = AccountRowHold(account)
+    try:
+        app.control.cancel_consumer("execution", destination=[worker.hostname], reply=True)
+        place_more()
+        hold.acquire()
+        app.control.add_consumer("execution", destination=[worker.hostname], reply=True)
+        _wait(lambda: _backends(worker, waiting_on_lock=True) == 2, 15, what)
+        stats = {"filled_at_kill": _fills(account), "placed_at_kill": len(placed)}
+        worker.kill()
+    finally:
+        hold.release()
+    # A backend waiting for a lock notices its dead client only once it has
+    # the lock and answers; then it rolls back.
+    _wait(lambda: _backends(worker) == 0, 15, "the killed worker's sessions are gone")
+    return stats
+
+
 def test_worker_killed_mid_burst_loses_and_doubles_nothing(workers, account):
     eurusd = Instrument.objects.get(symbol="EURUSD")
     burst = _burst(count=200, duplicates=20, seed=20240102)
@@ -293,39 +315,26 @@ def test_worker_killed_mid_burst_loses_and_doubles_nothing(workers, account):
             placed[cid], quantities[cid] = order.pk, quantity
 
     first = workers("killed-worker")
-    stats = {}
     queue = iter(burst)
     # Phase 1: the worker fills while orders keep coming. Then it stops taking
     # new tasks while the next orders are placed (placing needs the account
     # row: the pre-trade risk check locks it), the account row is held, and
     # the worker takes tasks again: what it takes stays in flight inside
     # fill_apply, waiting for the row.
-    hold = AccountRowHold(account)
-    try:
-        for cid, side, quantity in queue:
-            place(cid, side, quantity)
-            if _fills(account) >= 30:
-                break
-        else:
-            raise AssertionError("the burst ended before the worker filled 30 orders")
-        app.control.cancel_consumer("execution", destination=[first.hostname], reply=True)
+    for cid, side, quantity in queue:
+        place(cid, side, quantity)
+        if _fills(account) >= 30:
+            break
+    else:
+        raise AssertionError("the burst ended before the worker filled 30 orders")
+
+    def place_more():
         for _, (cid, side, quantity) in zip(range(20), queue, strict=False):
             place(cid, side, quantity)
-        hold.acquire()
-        app.control.add_consumer("execution", destination=[first.hostname], reply=True)
-        _wait(
-            lambda: _backends(first, waiting_on_lock=True) == 2,
-            15,
-            "both pool processes wait inside fill_apply",
-        )
-        stats["filled_at_kill"] = _fills(account)
-        stats["placed_at_kill"] = len(placed)
-        first.kill()
-    finally:
-        hold.release()
-    # A backend waiting for a lock notices its dead client only once it has
-    # the lock and answers; then it rolls back.
-    _wait(lambda: _backends(first) == 0, 15, "the killed worker's sessions are gone")
+
+    stats = _kill_in_flight(
+        first, account, place_more, placed, "both pool processes wait inside fill_apply"
+    )
     assert 0 < stats["filled_at_kill"] < stats["placed_at_kill"] < 200
 
     # Phase 2: the rest of the burst while no worker runs, then a new worker.
@@ -418,29 +427,22 @@ def test_worker_killed_mid_batch_loses_and_doubles_nothing(workers, account):
     placed: dict[str, int] = {}
     quantities: dict[str, Decimal] = {}
     first = workers("killed-batch-worker")
-    hold = AccountRowHold(account)
     batches = [burst[i : i + 25] for i in range(0, len(burst), 25)]
-    stats = {}
-    try:
-        for _ in range(2):  # the worker fills while batches keep coming
-            _place_batches(account, batches.pop(0), placed, quantities)
-            _wait(lambda: _fills(account) == len(placed), 30, "the batch is filled")
-        app.control.cancel_consumer("execution", destination=[first.hostname], reply=True)
+    for _ in range(2):  # the worker fills while batches keep coming
+        _place_batches(account, batches.pop(0), placed, quantities)
+        _wait(lambda: _fills(account) == len(placed), 30, "the batch is filled")
+
+    def place_more():
         for _ in range(3):
             _place_batches(account, batches.pop(0), placed, quantities)
-        hold.acquire()
-        app.control.add_consumer("execution", destination=[first.hostname], reply=True)
-        _wait(
-            lambda: _backends(first, waiting_on_lock=True) == 2,
-            15,
-            "both pool processes wait for the account inside a batch",
-        )
-        stats["filled_at_kill"] = _fills(account)
-        stats["placed_at_kill"] = len(placed)
-        first.kill()
-    finally:
-        hold.release()
-    _wait(lambda: _backends(first) == 0, 15, "the killed worker's sessions are gone")
+
+    stats = _kill_in_flight(
+        first,
+        account,
+        place_more,
+        placed,
+        "both pool processes wait for the account inside a batch",
+    )
     assert 0 < stats["filled_at_kill"] < stats["placed_at_kill"]
 
     for batch in batches:

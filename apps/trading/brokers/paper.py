@@ -124,9 +124,9 @@ def submit_many(account: TradingAccount, orders: list[Order]) -> None:
         for order in run:
             booking.transition(order, Order.Status.ACCEPTED)
             paper = to_paper(order)
-            engine = engines.get(order.instrument_id) or engines.setdefault(
-                order.instrument_id, engine_for(account, order)
-            )
+            engine = engines.get(order.instrument_id)
+            if engine is None:
+                engine = engines[order.instrument_id] = engine_for(account, order)
             executions, transitions = engine.submit(
                 paper, _quote(quotes[order.instrument.symbol]), _time.time_ns() // 1000
             )

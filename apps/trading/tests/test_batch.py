@@ -61,6 +61,13 @@ def item(symbol="EURUSD", side="buy", quantity="1.00", **kw) -> dict:
     return {"symbol": symbol, "side": side, "type": "market", "quantity": D(quantity), **kw}
 
 
+def place_one(account: TradingAccount, spec: dict):
+    """Place an ``item`` on its own, as ``POST /orders/`` does."""
+    fields = {k: v for k, v in spec.items() if k != "symbol"}
+    instrument = Instrument.objects.get(symbol=spec["symbol"])
+    return services.order_place(account=account, instrument=instrument, **fields)
+
+
 # A sequence that opens, adds to, reduces, flips and closes positions in
 # USD- and JPY-quoted pairs, with an IOC that cannot fill and a resting limit.
 SEQUENCE = [
@@ -116,11 +123,7 @@ def books(account: TradingAccount) -> dict:
 def test_a_batch_books_exactly_what_the_same_orders_book_one_by_one(trader, quotes):
     single, batch = open_account(trader, "Single"), open_account(trader, "Batch")
     for spec in SEQUENCE:
-        order, _ = services.order_place(
-            account=single,
-            instrument=Instrument.objects.get(symbol=spec["symbol"]),
-            **{k: v for k, v in spec.items() if k != "symbol"},
-        )
+        order, _ = place_one(single, spec)
         execute_order(order.pk)
     placed = services.orders_place_batch(account=batch, orders=SEQUENCE)
     assert [p.created for p in placed] == [True] * len(SEQUENCE)
@@ -177,14 +180,7 @@ def test_a_bracket_entry_in_a_batch_places_its_protection(account, quotes):
 
 @pytest.mark.django_db
 def test_a_position_closed_by_a_batch_cancels_its_protection(account, quotes):
-    entry, _ = services.order_place(
-        account=account,
-        instrument=Instrument.objects.get(symbol="EURUSD"),
-        side="buy",
-        type="market",
-        quantity=D("1"),
-        stop_loss=D("1.09500"),
-    )
+    entry, _ = place_one(account, item(stop_loss=D("1.09500")))
     execute_order(entry.pk)
     stop = Order.objects.get(parent=entry)
     execute_order(stop.pk)
@@ -198,14 +194,7 @@ def test_a_position_closed_by_a_batch_cancels_its_protection(account, quotes):
 
 @pytest.mark.django_db
 def test_bad_items_are_refused_alone_and_duplicates_return_the_first(account, quotes):
-    first, _ = services.order_place(
-        account=account,
-        instrument=Instrument.objects.get(symbol="EURUSD"),
-        side="buy",
-        type="market",
-        quantity=D("1"),
-        client_order_id="known",
-    )
+    first, _ = place_one(account, item(client_order_id="known"))
     with mock.patch.object(execute_orders, "apply_async") as dispatch:
         placed = services.orders_place_batch(
             account=account,
