@@ -22,10 +22,11 @@ client process (async httpx and one WebSocket) drives them:
 6. the database queries of the execution task for one order that opens a
    position and one that closes it (same code, in this process).
 
-Targets: round trip p99 under 5x the GET's p99; at least 300 orders/s (one
-order per request costs a whole Django request, about 12 ms of CPU on this
-machine even for a trivial GET, which caps it far below that; batches carry
-the target). The
+Targets: round trip p99 under 5x the GET's p99; at least 300 orders/s. One
+order per request is grouped on the server (orders arriving while one is
+written are written and executed together), but each still costs a whole
+Django request, about 12 ms of CPU on this machine even for a trivial GET,
+which caps it far below that; batches carry the target. The
 per-user API throttle (1200/min by default) would refuse most of this load,
 so the servers run with a limit the bench cannot reach; they still count.
 """

@@ -10,7 +10,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.accounts.permissions import IsOperator, IsTrader
-from apps.marketdata.selectors import instrument_get
 from apps.trading import selectors, services
 from apps.trading.api import serializers as s
 from apps.trading.models import Fill, Order, Position, TradingAccount
@@ -85,16 +84,21 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         request=s.OrderPlaceSerializer, responses={201: s.OrderSerializer, 200: s.OrderSerializer}
     )
     def create(self, request):
+        """Place an order: 201 with it, or 200 with the existing order when
+        its ``client_order_id`` was already used on the account. Orders that
+        arrive for the account while one is being written are written
+        together after it (one transaction and one task), each answered on
+        its own."""
         data = s.OrderPlaceSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        v = dict(data.validated_data)
-        account = _own_account(request, v.pop("account"))
-        order, created = services.order_place(
-            account=account, instrument=instrument_get(v.pop("symbol")), user=request.user, **v
-        )
+        item = dict(data.validated_data)
+        account = _own_account(request, item.pop("account"))
+        placed = services.order_place_grouped(account=account, item=item, user=request.user)
+        if placed.error is not None:
+            raise placed.error
         return Response(
-            s.OrderSerializer(order).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            s.OrderSerializer(placed.order).data,
+            status=status.HTTP_201_CREATED if placed.created else status.HTTP_200_OK,
         )
 
     @extend_schema(
