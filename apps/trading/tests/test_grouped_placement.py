@@ -15,30 +15,20 @@ from unittest import mock
 import pytest
 from django.db import connection, transaction
 
-from apps.marketdata import live
 from apps.marketdata.errors import UnknownSymbol
 from apps.monitoring.context import reset_request_id, set_request_id
 from apps.trading import services
 from apps.trading.errors import InvalidOrder
 from apps.trading.models import Order, OrderEvent, TradingAccount
 from apps.trading.tasks import execute_order, execute_orders
+from apps.trading.tests.test_batch import quote
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def account(trader):
-    live.quote_store(
-        {
-            "symbol": "EURUSD",
-            "bid": "1.10000",
-            "ask": "1.10010",
-            "time": "t",
-            "ts": 1_900_000_000_000,
-            "source": "t",
-            "simulated": True,
-        }
-    )
+    quote("EURUSD", "1.10000", "1.10010")
     return services.account_open(owner=trader, name="Paper", deposit=D("100000"))
 
 
