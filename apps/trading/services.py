@@ -432,13 +432,15 @@ def order_place_grouped(*, account: TradingAccount, item: dict, user=None) -> Pl
     with the other orders for the same account and user that arrive in this
     process while a placement for them is being written: group commit.
 
-    The first placement is written at once, as a batch of one. Placements
-    that arrive meanwhile wait for it to end and are then written together,
-    in one transaction under one lock of the account, with one task to the
-    broker's workers: under load, concurrent requests each placing one order
-    cost what one batch of them costs, and no placement waits longer than
-    the one before it takes. Each keeps its own outcome, its request's
-    correlation id in its events, and its place in the order of arrival."""
+    A placement that finds none being written is written at once, alone,
+    by ``order_place``. Placements that arrive meanwhile wait for it to end
+    and are then written together as a batch (``orders_place_batch``): one
+    transaction under one lock of the account, one task to the broker's
+    workers. Under load, concurrent requests each placing one order cost
+    what one batch of them costs, and a placement waits for at most the
+    group being written before its own. Each keeps its own outcome, its
+    request's correlation id in its events, and its place in the order of
+    arrival."""
     return _GROUPS.place(account, item, user)
 
 
