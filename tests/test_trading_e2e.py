@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+from contextlib import asynccontextmanager
 from decimal import Decimal
 
 import httpx
@@ -30,6 +31,18 @@ def _quote(bid: str, ask: str, ts: int) -> None:
     )
 
 
+@asynccontextmanager
+async def _sockets(server, token: str, other_token: str):
+    """The trader's ``/ws/trading/`` socket and another user's, both welcomed."""
+    async with (
+        websockets.connect(f"{server.ws_url}/ws/trading/?token={token}") as ws,
+        websockets.connect(f"{server.ws_url}/ws/trading/?token={other_token}") as spy,
+    ):
+        assert json.loads(await ws.recv())["type"] == "welcome"
+        assert json.loads(await spy.recv())["type"] == "welcome"
+        yield ws, spy
+
+
 def test_market_orders_fill_on_paper_and_arrive_live(daphne_server, celery_worker):
     trader = UserFactory(username="paper-trader", roles=["trader"])
     other = UserFactory(username="other-trader", roles=["trader"])
@@ -42,12 +55,7 @@ def test_market_orders_fill_on_paper_and_arrive_live(daphne_server, celery_worke
     _quote("1.10000", "1.10010", 1_900_000_000_000)
 
     async def scenario():
-        async with (
-            websockets.connect(f"{daphne_server.ws_url}/ws/trading/?token={token}") as ws,
-            websockets.connect(f"{daphne_server.ws_url}/ws/trading/?token={other_token}") as spy,
-        ):
-            assert json.loads(await ws.recv())["type"] == "welcome"
-            assert json.loads(await spy.recv())["type"] == "welcome"
+        async with _sockets(daphne_server, token, other_token) as (ws, spy):
             body = {
                 "account": account.pk,
                 "symbol": "EURUSD",
@@ -128,12 +136,7 @@ def test_a_batch_of_orders_fills_and_arrives_live(daphne_server, celery_worker):
     ]
 
     async def scenario():
-        async with (
-            websockets.connect(f"{daphne_server.ws_url}/ws/trading/?token={token}") as ws,
-            websockets.connect(f"{daphne_server.ws_url}/ws/trading/?token={other_token}") as spy,
-        ):
-            assert json.loads(await ws.recv())["type"] == "welcome"
-            assert json.loads(await spy.recv())["type"] == "welcome"
+        async with _sockets(daphne_server, token, other_token) as (ws, spy):
             async with httpx.AsyncClient() as client:
                 placed = await client.post(
                     f"{base}/api/v1/trading/orders/batch/",
