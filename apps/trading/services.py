@@ -439,8 +439,9 @@ def order_place_grouped(*, account: TradingAccount, item: dict, user=None) -> Pl
     workers. Under load, concurrent requests each placing one order cost
     what one batch of them costs, and a placement waits for at most the
     group being written before its own. Each keeps its own outcome, its
-    request's correlation id in its events, and its place in the order of
-    arrival."""
+    request's correlation id in its placement events, and its place in the
+    order of arrival; its execution's events carry the id of the request
+    that wrote the group, whose task sent it."""
     return _GROUPS.place(account, item, user)
 
 
