@@ -5,46 +5,14 @@ import json
 import threading
 
 import pytest
-from asgiref.testing import ApplicationCommunicator
 from django.db import connections
 
 from apps.accounts import services
 from apps.accounts.tests.factories import UserFactory
 from fxsite import asgi
+from tests.asgi_client import asgi_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-async def _request(path: str, *, headers=(), method: str = "GET", body: bytes = b"") -> dict:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver"), *headers],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
-    communicator = ApplicationCommunicator(asgi.application, scope)
-    await communicator.send_input({"type": "http.request", "body": body})
-    start = await communicator.receive_output(10)
-    response = {
-        "status": start["status"],
-        "headers": {k.lower(): v for k, v in start["headers"]},
-        "body": b"",
-    }
-    while True:
-        message = await communicator.receive_output(10)
-        response["body"] += message.get("body", b"")
-        if not message.get("more_body"):
-            break
-    await communicator.wait(10)
-    return response
 
 
 def _http_threads() -> set[int]:
@@ -55,12 +23,15 @@ def test_requests_run_through_the_middleware_and_reuse_their_threads():
     user = UserFactory(username="asgi-user", roles=["trader"])
     token = services.token_pair_for(user=user)["access"]
     auth = [(b"authorization", f"Bearer {token}".encode()), (b"x-request-id", b"req-1")]
+    # Threads kept from earlier tests' concurrent requests end first.
+    while asgi.django_asgi_app._idle_threads:
+        asgi.django_asgi_app._idle_threads.pop().shutdown(wait=True)
 
     async def scenario():
-        first = await _request("/api/v1/me/", headers=auth)
+        first = await asgi_request("/api/v1/me/", headers=auth)
         threads = _http_threads()
         for _ in range(20):
-            again = await _request("/api/v1/me/", headers=auth)
+            again = await asgi_request("/api/v1/me/", headers=auth)
             assert again["status"] == 200
         return first, threads, _http_threads()
 
@@ -76,8 +47,8 @@ def test_requests_run_through_the_middleware_and_reuse_their_threads():
 def test_concurrent_requests_each_get_a_thread_and_errors_keep_their_format():
     async def scenario():
         return await asyncio.gather(
-            *(_request("/api/v1/does-not-exist/") for _ in range(4)),
-            _request("/api/v1/me/"),
+            *(asgi_request("/api/v1/does-not-exist/") for _ in range(4)),
+            asgi_request("/api/v1/me/"),
         )
 
     *missing, anonymous = asyncio.run(scenario())
@@ -94,7 +65,7 @@ def test_the_request_thread_gives_its_database_connection_back():
     holds none."""
 
     async def scenario():
-        response = await _request("/api/v1/auth/token/", method="POST", body=b"{}")
+        response = await asgi_request("/api/v1/auth/token/", method="POST", body=b"{}")
         assert response["status"] == 400
         return asgi.django_asgi_app._idle_threads[-1]
 

@@ -169,6 +169,9 @@ MARKETDATA_DEMO_FEED = env.bool("MARKETDATA_DEMO_FEED", default=True)
 # stand-in for the MetaTrader5 package: "module.path:attribute".
 MT5_QUEUE = env("MT5_QUEUE", default="mt5")
 MT5_MODULE = env("MT5_MODULE", default="")
+# POST /api/v1/trading/orders/ through the order gateway (apps/trading/api/
+# gateway.py) in front of Django; False sends it through Django like the rest.
+TRADING_ORDER_GATEWAY = env.bool("TRADING_ORDER_GATEWAY", default=True)
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
