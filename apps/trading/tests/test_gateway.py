@@ -8,7 +8,6 @@ and nothing may be placed twice."""
 
 import asyncio
 import json
-import threading
 import time
 from datetime import timedelta
 from decimal import Decimal as D
@@ -16,7 +15,6 @@ from unittest import mock
 
 import pytest
 from django.core.cache import cache
-from django.db import connection, transaction
 from django.test import override_settings
 from prometheus_client import REGISTRY
 from rest_framework_simplejwt.tokens import AccessToken
@@ -26,9 +24,10 @@ from apps.accounts.tests.factories import UserFactory
 from apps.trading import services
 from apps.trading.api import gateway
 from apps.trading.api.serializers import OrderSerializer
-from apps.trading.models import Order, OrderEvent, TradingAccount
+from apps.trading.models import Order, OrderEvent
 from apps.trading.tasks import execute_orders
 from apps.trading.tests.test_batch import quote
+from apps.trading.tests.test_grouped_placement import account_locked
 from tests.asgi_client import asgi_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -103,9 +102,7 @@ def test_an_order_is_placed_and_answered_as_the_view_answers(account, tasks):
     django.assert_not_called()  # the gateway answered, not Django
     assert answer["status"] == 201, answer["body"]
     placed = Order.objects.get(account=account, client_order_id="gw-1")
-    assert json.loads(answer["body"]) == json.loads(
-        json.dumps(OrderSerializer(placed).data)
-    )
+    assert json.loads(answer["body"]) == json.loads(json.dumps(OrderSerializer(placed).data))
     assert answer["headers"][b"x-request-id"] == b"req-1"
     submitted = OrderEvent.objects.get(order=placed, event="submitted")
     assert submitted.correlation_id == "req-1"
@@ -207,18 +204,6 @@ def test_orders_arriving_while_a_round_is_written_are_written_together(account, 
     """The first round waits at the account's lock (held here) while the
     others arrive; they are written in the next round, with one task, each
     with its own request id, duplicates included."""
-    locked, release = threading.Event(), threading.Event()
-
-    def hold_lock():
-        with transaction.atomic():
-            TradingAccount.objects.select_for_update().get(pk=account.pk)
-            locked.set()
-            release.wait(30)
-        connection.close()
-
-    holder = threading.Thread(target=hold_lock)
-    holder.start()
-    locked.wait(10)
     token = bearer(account.owner)
 
     async def scenario():
@@ -248,8 +233,8 @@ def test_orders_arriving_while_a_round_is_written_are_written_together(account, 
         release.set()
         return [await first, *[await task for task in rest]]
 
-    answers = asyncio.run(scenario())
-    holder.join(10)
+    with account_locked(account) as release:
+        answers = asyncio.run(scenario())
     assert [a["status"] for a in answers] == [201] * 7 + [200]
     ids = [json.loads(a["body"])["id"] for a in answers]
     assert ids[6] == ids[7]  # one order for the repeated client order id

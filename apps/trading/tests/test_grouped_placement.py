@@ -9,6 +9,7 @@ the database while the others arrive and queue behind it, then let go."""
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from decimal import Decimal as D
 from unittest import mock
 
@@ -40,6 +41,30 @@ def queued(account: TradingAccount) -> int:
     return len(services._GROUPS._queued.get((account.pk, account.owner_id), []))
 
 
+@contextmanager
+def account_locked(account: TradingAccount):
+    """Hold the account's row lock from a connection of another thread, as a
+    transaction in progress would, until the block ends or the event it gives
+    is set."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_lock():
+        with transaction.atomic():
+            TradingAccount.objects.select_for_update().get(pk=account.pk)
+            locked.set()
+            release.wait(30)
+        connection.close()
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    locked.wait(10)
+    try:
+        yield release
+    finally:
+        release.set()
+        holder.join(10)
+
+
 def place_while_locked(account: TradingAccount, items: list[dict]) -> list:
     """Place each item from a thread of its own, as concurrent requests with
     request ids ``r0``, ``r1``, ...: the first is held at the account's lock
@@ -58,20 +83,7 @@ def place_while_locked(account: TradingAccount, items: list[dict]) -> list:
             reset_request_id(token)
             connection.close()
 
-    locked = threading.Event()
-    release = threading.Event()
-
-    def hold_lock():
-        with transaction.atomic():
-            TradingAccount.objects.select_for_update().get(pk=account.pk)
-            locked.set()
-            release.wait(30)
-        connection.close()
-
-    holder = threading.Thread(target=hold_lock)
-    holder.start()
-    locked.wait(10)
-    with ThreadPoolExecutor(max_workers=len(items)) as pool:
+    with account_locked(account) as release, ThreadPoolExecutor(max_workers=len(items)) as pool:
         first = pool.submit(place, 0)
         deadline = time.monotonic() + 10
         while not services._GROUPS._busy and time.monotonic() < deadline:
@@ -82,7 +94,6 @@ def place_while_locked(account: TradingAccount, items: list[dict]) -> list:
         assert queued(account) == len(items) - 1, "the placements did not queue"
         release.set()
         outcomes = [first.result(30)] + [f.result(30) for f in rest]
-    holder.join(10)
     return outcomes
 
 
