@@ -273,7 +273,7 @@ def admit(orders: list[_Order]) -> tuple[dict, dict, dict[tuple, list[int]]]:
     for user_id, indexes in mine.items():
         allowed = throttle.allow_many(_ThrottleRequest(users[user_id]), None, len(indexes))
         for index in indexes[:allowed]:  # in order of arrival; the rest get Django's 429
-            groups.setdefault((orders[index].account_id, users[user_id].pk), []).append(index)
+            groups.setdefault((orders[index].account_id, user_id), []).append(index)
     return users, accounts, groups
 
 
@@ -337,9 +337,9 @@ class _Writer:
 
     def submit(self, order: _Order) -> asyncio.Future:
         self._queue.put(order)
-        if self._thread is None:
+        if self._thread is None or not self._thread.is_alive():
             with self._lock:
-                if self._thread is None:
+                if self._thread is None or not self._thread.is_alive():
                     self._thread = threading.Thread(
                         target=self._run, name="order-gateway", daemon=True
                     )
