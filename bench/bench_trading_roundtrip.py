@@ -53,7 +53,7 @@ from bench.common import Figure
 from bench.tools.http_load import Pool
 from fxsite.webserver import default_processes
 
-SEQUENTIAL = int(os.environ.get("BENCH_ORDERS", "100"))
+SEQUENTIAL = int(os.environ.get("BENCH_ORDERS", "300"))
 BURST = int(os.environ.get("BENCH_ORDER_BURST", "2000"))
 CONCURRENCY = int(os.environ.get("BENCH_ORDER_CONCURRENCY", "256"))
 GET_BURST = int(os.environ.get("BENCH_GET_BURST", "200"))

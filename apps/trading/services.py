@@ -493,11 +493,7 @@ class _PlacementGroups:
             if queued[BATCH_MAX - 1 :]:
                 self._queued[key] = queued[BATCH_MAX - 1 :]
         try:
-            if len(group) == 1:  # nobody else waited: the single path costs less
-                placed = [_place_one(account, me.item, user)]
-            else:
-                items = [w.item for w in group]
-                placed = orders_place_batch(account=account, orders=items, user=user)
+            placed = orders_place_group(account=account, orders=[w.item for w in group], user=user)
             for waiting, outcome in zip(group, placed, strict=True):
                 waiting.placed = outcome
         except BaseException as exc:  # every placement of the group fails with it
@@ -517,6 +513,15 @@ class _PlacementGroups:
 
 
 _GROUPS = _PlacementGroups()
+
+
+def orders_place_group(*, account: TradingAccount, orders: list[dict], user=None) -> list[Placed]:
+    """Place the orders of a group commit (items as ``orders_place_batch``
+    takes them): a lone order by ``order_place``, whose single path costs
+    less, several together by ``orders_place_batch``."""
+    if len(orders) == 1:
+        return [_place_one(account, orders[0], user)]
+    return orders_place_batch(account=account, orders=orders, user=user)
 
 
 def _place_one(account: TradingAccount, item: dict, user) -> Placed:

@@ -16,9 +16,9 @@ plainly well formed:
   the users and accounts in two queries, checks each request as DRF would
   (an active user, the token not revoked, the trader role, the account its
   own, the per-user throttle) and places each account's orders with
-  ``orders_place_batch``: one transaction, one account lock and one task per
+  ``orders_place_group``: one transaction, one account lock and one task per
   account and user (group commit, as ``order_place_grouped`` does in the
-  view);
+  view; a lone order goes through ``order_place``);
 - it answers each request with the view's body, status and headers: 201 with
   the order, 200 with the existing order for a ``client_order_id`` already
   used, or the order's own error.
@@ -284,7 +284,7 @@ def place(group: list[_Order], account: TradingAccount, user: User) -> list[_Ans
     part of the group may have been written."""
     token = set_request_id(group[0].request_id)  # the id the group's task carries
     try:
-        placed = services.orders_place_batch(
+        placed = services.orders_place_group(
             account=account,
             orders=[{**o.item, "correlation_id": o.request_id} for o in group],
             user=user,

@@ -25,7 +25,7 @@ from apps.trading import services
 from apps.trading.api import gateway
 from apps.trading.api.serializers import OrderSerializer
 from apps.trading.models import Order, OrderEvent
-from apps.trading.tasks import execute_orders
+from apps.trading.tasks import execute_order, execute_orders
 from apps.trading.tests.test_batch import quote
 from apps.trading.tests.test_grouped_placement import account_locked
 from tests.asgi_client import asgi_request
@@ -46,8 +46,12 @@ def account(trader):
 
 @pytest.fixture
 def tasks():
-    with mock.patch.object(execute_orders, "apply_async") as sent:
-        yield sent
+    """The execution tasks sent: ``single`` (a lone order) and ``grouped``."""
+    with (
+        mock.patch.object(execute_order, "apply_async") as single,
+        mock.patch.object(execute_orders, "apply_async") as grouped,
+    ):
+        yield mock.Mock(single=single, grouped=grouped)
 
 
 def bearer(user) -> tuple[bytes, bytes]:
@@ -106,7 +110,7 @@ def test_an_order_is_placed_and_answered_as_the_view_answers(account, tasks):
     assert answer["headers"][b"x-request-id"] == b"req-1"
     submitted = OrderEvent.objects.get(order=placed, event="submitted")
     assert submitted.correlation_id == "req-1"
-    assert tasks.call_args.args[0] == ([placed.pk],)
+    assert tasks.single.call_args.args[0] == (placed.pk,)  # alone: the single path
     assert gateway_requests() == counted + 1  # in the request metrics like any request
 
     # The same order through Django: the same status, body and headers.
@@ -238,8 +242,10 @@ def test_orders_arriving_while_a_round_is_written_are_written_together(account, 
     assert [a["status"] for a in answers] == [201] * 7 + [200]
     ids = [json.loads(a["body"])["id"] for a in answers]
     assert ids[6] == ids[7]  # one order for the repeated client order id
-    assert tasks.call_count == 2  # the first round, then the seven behind it
-    assert len(tasks.call_args_list[1].args[0][0]) == 6
+    # the first round alone, then the seven behind it together (six new orders)
+    assert tasks.single.call_count == 1
+    assert tasks.grouped.call_count == 1
+    assert len(tasks.grouped.call_args.args[0][0]) == 6
     for index, order_id in enumerate(ids[:7]):
         event = OrderEvent.objects.get(order_id=order_id, event="submitted")
         assert event.correlation_id == f"r{index}"
@@ -251,7 +257,7 @@ def test_a_round_that_fails_answers_500_and_is_not_placed_again(account, tasks):
     handed to Django to be placed a second time."""
     failure = RuntimeError("the database went away")
     with (
-        mock.patch.object(services, "orders_place_batch", side_effect=failure),
+        mock.patch.object(services, "orders_place_group", side_effect=failure),
         mock.patch("django.core.handlers.base.BaseHandler.get_response") as django,
     ):
         answer = run(post(order(account), bearer(account.owner)))
