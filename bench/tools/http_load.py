@@ -88,7 +88,3 @@ class Pool:
             "POST", path, json.dumps(data).encode(), {"Content-Type": "application/json"}
         )
         return status, json.loads(content)
-
-    async def get_json(self, path: str) -> tuple[int, dict]:
-        status, _headers, content = await self.request("GET", path)
-        return status, json.loads(content)

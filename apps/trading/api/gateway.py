@@ -47,7 +47,10 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connections
+from django.http import HttpRequest, HttpResponse
 from django.http.request import split_domain_port, validate_host
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.security import SecurityMiddleware
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.renderers import JSONRenderer
 from rest_framework_simplejwt.authentication import AUTH_HEADER_TYPE_BYTES, JWTAuthentication
@@ -73,8 +76,6 @@ MAX_BODY = 64 * 1024
 #: What DRF answers in ``Allow`` for the orders list route.
 ALLOW = "GET, POST, HEAD, OPTIONS"
 
-_PLACE = s.OrderPlaceSerializer()
-_ORDER = s.OrderSerializer()
 _RENDERER = JSONRenderer()
 _JWT = JWTAuthentication()
 
@@ -179,10 +180,9 @@ def _accepts_json(headers: dict[bytes, bytes]) -> bool:
     return any(m in (b"application/json", b"application/*", b"*/*") for m in media)
 
 
-def parse(scope: dict, body: bytes, loop) -> _Order | None:
+def parse(scope: dict, headers: dict[bytes, bytes], body: bytes, loop) -> _Order | None:
     """The order of a request the gateway can take, or None for Django."""
-    headers = _headers(scope)
-    if headers is None or not _host_allowed(headers) or not _accepts_json(headers):
+    if not _host_allowed(headers) or not _accepts_json(headers):
         return None
     secure = _secure(scope, headers)
     if settings.SECURE_SSL_REDIRECT and not secure:
@@ -205,7 +205,7 @@ def parse(scope: dict, body: bytes, loop) -> _Order | None:
         data = json.loads(body.decode("utf-8"), parse_constant=_strict_constant)
         if not isinstance(data, dict):
             return None
-        item = dict(_PLACE.run_validation(data))
+        item = dict(s.PLACE.run_validation(data))
     except (
         drf_exceptions.APIException,
         DjangoValidationError,
@@ -294,7 +294,7 @@ def place(group: list[_Order], account: TradingAccount, user: User) -> list[_Ans
             if outcome.error is not None:
                 answers.append(_error(outcome.error))
             else:
-                body = _ORDER.to_representation(outcome.order)
+                body = s.ORDER.to_representation(outcome.order)
                 answers.append(_render(body, 201 if outcome.created else 200))
         return answers
     except Exception as exc:
@@ -369,29 +369,38 @@ def _settle(future: asyncio.Future, answer: _Answer | None) -> None:
         future.set_result(answer)
 
 
-def _security_headers(secure: bool) -> list[tuple[bytes, bytes]]:
-    """What SecurityMiddleware and XFrameOptionsMiddleware add to a response."""
-    out = []
-    if settings.SECURE_HSTS_SECONDS and secure:
-        value = f"max-age={settings.SECURE_HSTS_SECONDS}"
-        if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
-            value += "; includeSubDomains"
-        if settings.SECURE_HSTS_PRELOAD:
-            value += "; preload"
-        out.append((b"Strict-Transport-Security", value.encode()))
-    if settings.SECURE_CONTENT_TYPE_NOSNIFF:
-        out.append((b"X-Content-Type-Options", b"nosniff"))
-    policy = settings.SECURE_REFERRER_POLICY
-    if policy:
-        if isinstance(policy, str):
-            policy = [v.strip() for v in policy.split(",")]
-        out.append((b"Referrer-Policy", ",".join(policy).encode()))
-    if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
-        out.append(
-            (b"Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY.encode())
-        )
-    out.append((b"X-Frame-Options", getattr(settings, "X_FRAME_OPTIONS", "DENY").upper().encode()))
-    return out
+class _BareRequest(HttpRequest):
+    """What the response middlewares read of a request: whether it is secure."""
+
+    def __init__(self, secure: bool) -> None:
+        super().__init__()
+        self._secure = secure
+
+    def is_secure(self) -> bool:
+        return self._secure
+
+
+_RESPONSE_MIDDLEWARE: list | None = None
+
+
+def _response_headers(order: _Order, answer: _Answer) -> list[tuple[bytes, bytes]]:
+    """The answer's headers as the view's response gets them: DRF's, then the
+    security and frame options middlewares' (Django's own), the request id
+    and the length."""
+    global _RESPONSE_MIDDLEWARE
+    if _RESPONSE_MIDDLEWARE is None:
+        _RESPONSE_MIDDLEWARE = [
+            SecurityMiddleware(lambda request: None),
+            XFrameOptionsMiddleware(lambda request: None),
+        ]
+    response = HttpResponse(answer.body, status=answer.status, content_type="application/json")
+    response["Allow"] = ALLOW
+    request = _BareRequest(order.secure)
+    for middleware in _RESPONSE_MIDDLEWARE:
+        response = middleware.process_response(request, response)
+    response["Content-Length"] = str(len(answer.body))
+    response[REQUEST_ID_HEADER] = order.request_id
+    return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.items()]
 
 
 class _Metrics:
@@ -439,7 +448,8 @@ class OrderGateway:
         ):
             return await self.app(scope, receive, send)
         started = time.perf_counter()
-        length = _content_length(scope)
+        headers = _headers(scope)
+        length = _content_length(headers)
         if length is None or length > MAX_BODY:
             return await self.app(scope, receive, send)
         body, messages = b"", []
@@ -453,7 +463,7 @@ class OrderGateway:
                 break
         order = None
         if messages[-1]["type"] == "http.request" and len(body) == length:
-            order = parse(scope, body, asyncio.get_running_loop())
+            order = parse(scope, headers, body, asyncio.get_running_loop())
         if order is not None:
             answer = await self.writer.submit(order)
             if answer is not None:
@@ -462,13 +472,7 @@ class OrderGateway:
         await self.app(scope, _replay(messages, receive), send)
 
     async def _answer(self, send, order: _Order, answer: _Answer, size: int, started) -> None:
-        headers = [
-            (b"Content-Type", b"application/json"),
-            (b"Allow", ALLOW.encode()),
-            *_security_headers(order.secure),
-            (b"Content-Length", str(len(answer.body)).encode()),
-            (REQUEST_ID_HEADER.encode(), order.request_id.encode()),
-        ]
+        headers = _response_headers(order, answer)
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
         await send({"type": "http.response.body", "body": answer.body})
         if self._metrics is None:
@@ -476,11 +480,10 @@ class OrderGateway:
         self._metrics.record(size, answer, started)
 
 
-def _content_length(scope: dict) -> int | None:
-    values = [v for k, v in scope["headers"] if k.lower() == b"content-length"]
-    if len(values) != 1 or not values[0].isdigit():
-        return None
-    return int(values[0])
+def _content_length(headers: dict[bytes, bytes] | None) -> int | None:
+    """The body's declared length; None when unknown or the headers repeat."""
+    value = headers.get(b"content-length", b"") if headers is not None else b""
+    return int(value) if value.isdigit() else None
 
 
 def _replay(messages: list[dict], receive):

@@ -131,6 +131,13 @@ class OrderPlaceSerializer(OrderItemSerializer):
     account = serializers.IntegerField()
 
 
+# One of each for every order placed (the view and the order gateway): a
+# serializer builds its fields on first use, which costs several times
+# validating or rendering one order, and neither keeps anything of a call.
+PLACE = OrderPlaceSerializer()
+ORDER = OrderSerializer()
+
+
 class OrderBatchSerializer(serializers.Serializer):
     """Orders to place together on one account (see ``orders_place_batch``)."""
 

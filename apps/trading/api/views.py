@@ -62,13 +62,6 @@ class AccountViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(s.ReconciliationSerializer(records, many=True).data)
 
 
-# One of each for every order placed: a serializer builds its fields on
-# first use, which costs several times validating or rendering one order,
-# and neither keeps anything of a call.
-_PLACE = s.OrderPlaceSerializer()
-_ORDER = s.OrderSerializer()
-
-
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Place orders (idempotent on ``client_order_id``), list, inspect their events, cancel."""
 
@@ -96,13 +89,13 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         arrive for the account while one is being written are written
         together after it (one transaction and one task), each answered on
         its own."""
-        item = dict(_PLACE.run_validation(request.data))
+        item = dict(s.PLACE.run_validation(request.data))
         account = _own_account(request, item.pop("account"))
         placed = services.order_place_grouped(account=account, item=item, user=request.user)
         if placed.error is not None:
             raise placed.error
         return Response(
-            _ORDER.to_representation(placed.order),
+            s.ORDER.to_representation(placed.order),
             status=status.HTTP_201_CREATED if placed.created else status.HTTP_200_OK,
         )
 
