@@ -1,43 +1,119 @@
-"""Database helpers the ORM lacks."""
+"""Database helpers the ORM lacks: the few writes of the order path that
+run for every order, in fewer statements and with less Python per row than
+``bulk_create`` and ``bulk_update`` spend on them."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
-from django.db import connection, models
+import psycopg
+from django.db import DEFAULT_DB_ALIAS, connections, models
+
+
+def _connection():
+    """The default connection itself: ``django.db.connection`` is a proxy
+    that looks it up (in a context-local) at every attribute read, which a
+    loop over many rows' fields pays thousands of times."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
+def server_cursor():
+    """A cursor binding parameters on the server (psycopg's ``Cursor``, not
+    the ``ClientCursor`` Django uses): psycopg dumps them in C instead of
+    quoting each into the statement in Python, and prepares a statement it
+    runs often (after ``prepare_threshold`` runs on a connection). Wrapped
+    like Django's own cursors, so it is logged and counted."""
+    connection = _connection()
+    connection.ensure_connection()
+    raw = psycopg.Cursor(connection.connection)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(raw)
+    return connection.make_cursor(raw)
 
 
 def update_rows(objs: Sequence[models.Model], fields: Sequence[str]) -> int:
     """Write ``fields`` of saved ``objs`` (one model) in one statement,
-    ``UPDATE ... FROM (VALUES ...)``: what ``QuerySet.bulk_update`` does,
-    without its ``CASE WHEN`` per row and field, which costs the ORM more
-    time to build than the database to run. Values go through each field's
-    ``pre_save`` (``auto_now``) and ``get_db_prep_save``, as a ``save`` would.
-    Returns the number of rows updated."""
+    ``UPDATE ... FROM unnest(<one array per column>)``: what
+    ``QuerySet.bulk_update`` does, without its ``CASE WHEN`` per row and
+    field, which costs the ORM more time to build than the database to run.
+    Values go through each field's ``pre_save`` (``auto_now``) and
+    ``get_db_prep_save``, as a ``save`` would, and are bound on the server;
+    the statement is the same for any number of rows, so PostgreSQL plans it
+    once per connection. Returns the number of rows updated."""
     if not objs:
         return 0
-    model = type(objs[0])
-    meta = model._meta
-    columns = [meta.get_field(name) for name in fields]
+    connection = _connection()
+    meta = type(objs[0])._meta
     pk = meta.pk
+    columns = [meta.get_field(name) for name in fields]
+    arrays = [[pk.get_db_prep_save(obj.pk, connection) for obj in objs]]
+    for field in columns:
+        arrays.append(
+            [field.get_db_prep_save(field.pre_save(obj, add=False), connection) for obj in objs]
+        )
     quote = connection.ops.quote_name
-    casts = [f"%s::{pk.db_type(connection)}"] + [
-        f"%s::{field.db_type(connection)}" for field in columns
-    ]
-    row = f"({', '.join(casts)})"
-    params: list = []
-    for obj in objs:
-        params.append(pk.get_db_prep_save(obj.pk, connection))
-        for field in columns:
-            value = field.pre_save(obj, add=False)
-            params.append(field.get_db_prep_save(value, connection))
-    names = [quote(pk.column)] + [quote(field.column) for field in columns]
+    names = ", ".join(quote(field.column) for field in [pk, *columns])
+    casts = ", ".join(f"%s::{field.db_type(connection)}[]" for field in [pk, *columns])
     sets = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in columns)
     sql = (
-        f"UPDATE {quote(meta.db_table)} AS t SET {sets} "
-        f"FROM (VALUES {', '.join([row] * len(objs))}) AS v({', '.join(names)}) "
+        f"UPDATE {quote(meta.db_table)} AS t SET {sets} FROM unnest({casts}) AS v({names}) "
         f"WHERE t.{quote(pk.column)} = v.{quote(pk.column)}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    with server_cursor() as cursor:
+        cursor.execute(sql, arrays)
         return cursor.rowcount
+
+
+# Below this many rows ``insert_rows`` uses ``bulk_create``: one statement
+# instead of two is worth more than the Python ``COPY`` saves on a few rows.
+COPY_MIN_ROWS = 8
+
+
+def insert_rows(objs: Sequence[models.Model]) -> None:
+    """Insert new ``objs`` (one model, without primary keys) as
+    ``QuerySet.bulk_create`` would, and set their primary keys. From
+    ``COPY_MIN_ROWS`` rows on, the keys are drawn from the table's sequence
+    in one query and the rows sent with one ``COPY``, which costs about half
+    the Python of a ``bulk_create`` of as many rows. Values go through ``pre_save`` (``auto_now_add``) and
+    ``get_db_prep_save``; a related object saved since it was assigned gives
+    its key, and an unsaved one is refused, as ``bulk_create`` does. No
+    signals are sent (``bulk_create`` sends none either). The ``COPY`` is
+    logged and counted with the queries when Django logs them."""
+    if not objs:
+        return
+    connection = _connection()
+    model = type(objs[0])
+    meta = model._meta
+    pk = meta.pk
+    if any(obj.pk is not None for obj in objs):
+        raise ValueError("insert_rows() inserts new rows only: some objects have a primary key.")
+    if len(objs) < COPY_MIN_ROWS:
+        model._base_manager.bulk_create(objs)
+        return
+    fields = [f for f in meta.concrete_fields if f is not pk and not f.generated]
+    quote = connection.ops.quote_name
+    rows = []
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="insert_rows")
+        rows.append([f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, pk.column, len(objs)],
+        )
+        keys = [key for (key,) in cursor.fetchall()]
+    columns = ", ".join(quote(f.column) for f in [pk, *fields])
+    sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
+    started = time.monotonic()
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for key, row in zip(keys, rows, strict=True):
+            copy.write_row([key, *row])
+    if connection.queries_logged:
+        connection.queries_log.append(
+            {"sql": f"{sql} -- {len(objs)} rows", "time": f"{time.monotonic() - started:.3f}"}
+        )
+    for key, obj in zip(keys, objs, strict=True):
+        obj.pk = key
+        obj._state.adding = False
+        obj._state.db = connection.alias

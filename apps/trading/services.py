@@ -25,7 +25,7 @@ from apps.trading.brokers.base import AMENDABLE_FIELDS as AMENDABLE
 from apps.trading.errors import AccountNotActive, InvalidOrder, InvalidTransition
 from apps.trading.models import Fill, LedgerEntry, Order, OrderEvent, Position, TradingAccount
 from apps.trading.selectors import LiveQuotes, live_quotes, spec_of
-from fxsite.db import update_rows
+from fxsite.db import insert_rows, update_rows
 from fxsite.errors import ApplicationError
 
 
@@ -636,8 +636,8 @@ def _place_batch(account, orders, instruments, user, source) -> list[Placed]:
         seen[order.client_order_id] = order
         created.append(order)
         results.append(Placed(order=order, created=True))
-    Order.objects.bulk_create(created)
-    OrderEvent.objects.bulk_create(records)
+    insert_rows(created)
+    insert_rows(records)
     new = [o.pk for o in created if o.status == Order.Status.NEW]
     if new:
         from apps.trading.brokers import queue_for
@@ -1127,13 +1127,13 @@ class Booking:
         if changed:  # first: a netting position closes before its successor opens
             fields = sorted(set().union(*(f for _, f in changed)))
             update_rows([p for p, _ in changed], fields)
-        Position.objects.bulk_create([p for p in positions if p.pk is None])
-        Fill.objects.bulk_create(self.fills)
-        LedgerEntry.objects.bulk_create(self.ledger)
+        insert_rows([p for p in positions if p.pk is None])
+        insert_rows(self.fills)
+        insert_rows(self.ledger)
         if self.orders:
             fields = sorted(set().union(*(f for _, f in self.orders.values())))
             update_rows([o for o, _ in self.orders.values()], fields)
-        OrderEvent.objects.bulk_create(self.records)
+        insert_rows(self.records)
         if account.balance != self.balance:
             account.save(update_fields=["balance", "updated_at"])
         owner = account.owner_id
