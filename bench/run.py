@@ -30,7 +30,9 @@ def main(argv: list[str]) -> int:
     # Benchmarks get their own database, kept between runs.
     connection.settings_dict["TEST"]["NAME"] = "bench_fxplatform"
     setup_test_environment()
-    connection.creation.create_test_db(verbosity=0, keepdb=True)
+    # Not serialized: that is for tests rolling back to a snapshot, and the
+    # kept database grows with every run.
+    connection.creation.create_test_db(verbosity=0, keepdb=True, serialize=False)
 
     from bench.common import print_figures
 
