@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
 
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections, models
@@ -65,6 +67,56 @@ def update_rows(objs: Sequence[models.Model], fields: Sequence[str]) -> int:
         return cursor.rowcount
 
 
+# Fields whose value, of exactly this type, ``get_db_prep_save`` gives back
+# unchanged on PostgreSQL (after ``to_python``, which leaves it as it is):
+# ``insert_rows`` writes such a value as it is and hands any other to the
+# field. Exact classes only: a subclass may prepare its values differently.
+_AS_IS: dict[type, type] = {
+    models.CharField: str,
+    models.TextField: str,
+    models.DecimalField: Decimal,
+    models.BooleanField: bool,
+    models.IntegerField: int,
+    models.BigIntegerField: int,
+    models.SmallIntegerField: int,
+    models.PositiveIntegerField: int,
+    models.PositiveSmallIntegerField: int,
+    models.ForeignKey: int,
+    models.DateTimeField: datetime,
+}
+
+
+def _value_of(field: models.Field, connection):
+    """``obj -> value to write`` for ``field``: ``pre_save`` (``auto_now_add``)
+    then ``get_db_prep_save``, the two skipped where they would change
+    nothing (a plain attribute of the field's own type, see ``_AS_IS``)."""
+    kind = _AS_IS.get(type(field))
+    if type(field) is models.ForeignKey and type(field.target_field) not in (
+        models.AutoField,
+        models.BigAutoField,
+        models.IntegerField,
+        models.BigIntegerField,
+    ):
+        kind = None
+    own_pre_save = type(field).pre_save is not models.Field.pre_save
+    if isinstance(field, models.DateField) and not (field.auto_now or field.auto_now_add):
+        own_pre_save = False  # DateField.pre_save only fills auto_now(_add)
+    attname = field.attname
+    prepare = field.get_db_prep_save
+
+    # What the field would still do to a value of its own type: make a naive
+    # datetime aware (with a warning); refuse a decimal NaN or infinity.
+    check = {datetime: lambda v: v.tzinfo is not None, Decimal: Decimal.is_finite}.get(kind)
+
+    def value(obj):
+        raw = field.pre_save(obj, add=True) if own_pre_save else getattr(obj, attname)
+        if raw is None or (type(raw) is kind and (check is None or check(raw))):
+            return raw
+        return prepare(raw, connection)
+
+    return value
+
+
 # Below this many rows ``insert_rows`` uses ``bulk_create``: one statement
 # instead of two is worth more than the Python ``COPY`` saves on a few rows.
 COPY_MIN_ROWS = 8
@@ -75,8 +127,9 @@ def insert_rows(objs: Sequence[models.Model]) -> None:
     ``QuerySet.bulk_create`` would, and set their primary keys. From
     ``COPY_MIN_ROWS`` rows on, the keys are drawn from the table's sequence
     in one query and the rows sent with one ``COPY``, which costs about half
-    the Python of a ``bulk_create`` of as many rows. Values go through ``pre_save`` (``auto_now_add``) and
-    ``get_db_prep_save``; a related object saved since it was assigned gives
+    the Python of a ``bulk_create`` of as many rows. Values go through
+    ``pre_save`` (``auto_now_add``) and ``get_db_prep_save`` (see
+    ``_value_of``); a related object saved since it was assigned gives
     its key, and an unsaved one is refused, as ``bulk_create`` does. No
     signals are sent (``bulk_create`` sends none either). The ``COPY`` is
     logged and counted with the queries when Django logs them."""
@@ -93,10 +146,11 @@ def insert_rows(objs: Sequence[models.Model]) -> None:
         return
     fields = [f for f in meta.concrete_fields if f is not pk and not f.generated]
     quote = connection.ops.quote_name
+    values = [_value_of(f, connection) for f in fields]
     rows = []
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="insert_rows")
-        rows.append([f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields])
+        rows.append([value(obj) for value in values])
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",

@@ -168,3 +168,24 @@ def test_insert_takes_keys_of_related_rows_saved_since_and_refuses_unsaved_ones(
     with pytest.raises(ValueError, match="new rows only"):
         insert_rows(positions)
     insert_rows([])
+
+
+def test_insert_prepares_values_of_another_type_as_the_field_would(trader):
+    from django.core.exceptions import ValidationError
+
+    account = services.account_open(owner=trader, name="P", deposit=D("1"))
+    entries = [
+        LedgerEntry(account=account, kind="deposit", amount="2.50", balance_after=i)
+        for i in range(COPY_MIN_ROWS)
+    ]
+    insert_rows(entries)
+    rows = LedgerEntry.objects.filter(pk__in=[e.pk for e in entries]).order_by("pk")
+    assert [(r.amount, r.balance_after) for r in rows] == [
+        (D("2.5"), D(i)) for i in range(COPY_MIN_ROWS)
+    ]
+    bad = [
+        LedgerEntry(account=account, kind="deposit", amount=D("NaN"), balance_after=D("1"))
+        for _ in range(COPY_MIN_ROWS)
+    ]
+    with pytest.raises(ValidationError):
+        insert_rows(bad)
