@@ -9,12 +9,15 @@ with its ``owner`` so an operator's own events are not shown twice.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 OPERATORS = 0  # the batch key of events for every operator
 OPERATORS_GROUP = "trading.operators"
@@ -39,6 +42,38 @@ def publish(user_id: int, kind: str, data: dict) -> None:
     Outside a transaction it goes out at once. A transaction (or savepoint)
     that rolled back took its flush with it: its events are dropped, and the
     next event starts a new batch."""
+    _queue(user_id, {"type": kind, **data})
+
+
+class _Summary:
+    """An account's summary event, valued when its transaction has committed."""
+
+    def __init__(self, account_id: int, quotes) -> None:
+        self.account_id = account_id
+        self.quotes = quotes
+
+    def event(self) -> dict | None:
+        from apps.trading.models import TradingAccount
+
+        try:
+            account = TradingAccount.objects.get(pk=self.account_id)
+            return {"type": "account", **account_data(account, self.quotes)}
+        except Exception:  # the committed changes' events are out already
+            logger.exception("Could not value account %s for its live summary", self.account_id)
+            return None
+
+
+def publish_account(account, quotes=None) -> None:
+    """Queue ``account``'s summary (``account_data``) for its owner's sockets.
+
+    It is valued once the transaction has committed, outside the row locks
+    it held, from the account as committed then (with ``quotes``, or the
+    live ones), and goes out right after the transaction's other events:
+    once per account however many fills the transaction booked."""
+    _queue(account.owner_id, _Summary(account.pk, quotes))
+
+
+def _queue(user_id: int, entry) -> None:
     connection = transaction.get_connection()
     pending = getattr(_pending, "events", None)
     fresh = (
@@ -48,13 +83,30 @@ def publish(user_id: int, kind: str, data: dict) -> None:
     )
     if fresh:
         pending = _pending.events = {}
-    pending.setdefault(user_id, []).append({"type": kind, **data})
+    pending.setdefault(user_id, []).append(entry)
     if fresh:
         transaction.on_commit(_flush)
 
 
 def _flush() -> None:
     batches, _pending.events = getattr(_pending, "events", {}), {}
+    _send({user: [e for e in batch if isinstance(e, dict)] for user, batch in batches.items()})
+    summaries: dict[int, dict[int, _Summary]] = {}
+    for user, batch in batches.items():
+        for entry in batch:
+            if isinstance(entry, _Summary):  # the last of an account's counts
+                summaries.setdefault(user, {}).pop(entry.account_id, None)
+                summaries[user][entry.account_id] = entry
+    _send(
+        {
+            user: [event for s in by_account.values() if (event := s.event()) is not None]
+            for user, by_account in summaries.items()
+        }
+    )
+
+
+def _send(batches: dict[int, list[dict]]) -> None:
+    batches = {user: batch for user, batch in batches.items() if batch}
     if not batches:
         return
 

@@ -915,7 +915,7 @@ def _fill_book(
     _after_fill(order, position, actor)
     events.publish(account.owner_id, "fill", events.fill_data(fill))
     events.publish(account.owner_id, "position", events.position_data(position))
-    events.publish(account.owner_id, "account", events.account_data(account, quotes))
+    events.publish_account(account, quotes)
     from apps.risk.services import on_fill
 
     on_fill(account_id=account.pk)
@@ -1154,7 +1154,7 @@ class Booking:
                 "position closed",
             )
         if self.fills:
-            events.publish(owner, "account", events.account_data(account, self.quotes))
+            events.publish_account(account, self.quotes)
             from apps.risk.services import on_fill
 
             on_fill(account_id=account.pk)

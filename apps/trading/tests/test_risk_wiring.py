@@ -73,8 +73,10 @@ def test_the_account_summary_is_pushed_with_each_fill(account):
     )
     receive = listen(account.owner_id)
     execute_order(order.pk)
-    batch = receive()["events"]
-    (summary,) = [e for e in batch if e["type"] == "account"]
+    first, then = receive()["events"], receive()["events"]
+    assert [e["type"] for e in first] == ["order", "fill", "position"]
+    (summary,) = then  # valued once the fill was committed, and sent after it
+    assert summary["type"] == "account"
     assert summary["balance"] == "100000.00000000"
     assert summary["currency"] == "USD"
     assert {"equity", "margin", "free_margin", "margin_level", "open_pnl"} <= set(summary)
