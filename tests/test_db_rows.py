@@ -40,12 +40,10 @@ def test_each_row_gets_its_own_values_in_one_statement(trader):
     assert untouched_row.balance == D("7")
 
 
-def test_nulls_and_nothing_to_do(trader):
-    from django.utils import timezone
-
+def _market_order(trader, account_name: str):
     from apps.marketdata.models import Instrument
 
-    account = services.account_open(owner=trader, name="A", deposit=D("1"))
+    account = services.account_open(owner=trader, name=account_name, deposit=D("1"))
     order, _ = services.order_place(
         account=account,
         instrument=Instrument.objects.get(symbol="EURUSD"),
@@ -53,6 +51,13 @@ def test_nulls_and_nothing_to_do(trader):
         type="market",
         quantity=D("1"),
     )
+    return order
+
+
+def test_nulls_and_nothing_to_do(trader):
+    from django.utils import timezone
+
+    order = _market_order(trader, "A")
     assert update_rows([], ["balance"]) == 0
     order.accepted_at = timezone.now()
     assert update_rows([order], ["accepted_at"]) == 1
@@ -64,7 +69,7 @@ def test_nulls_and_nothing_to_do(trader):
     assert order.accepted_at is None
 
 
-def test_update_writes_json_and_all_null_columns(trader):
+def test_update_writes_json(trader):
     accounts = [services.account_open(owner=trader, name=f"J{i}", deposit=D("1")) for i in range(2)]
     accounts[0].broker_config = {"login": 7, "nested": {"price": "1.10"}}
     accounts[1].broker_config = []
@@ -90,16 +95,7 @@ def _events(order, n):
 
 
 def test_insert_sets_keys_defaults_and_writes_every_value(trader):
-    from apps.marketdata.models import Instrument
-
-    account = services.account_open(owner=trader, name="I", deposit=D("1"))
-    order, _ = services.order_place(
-        account=account,
-        instrument=Instrument.objects.get(symbol="EURUSD"),
-        side="buy",
-        type="market",
-        quantity=D("1"),
-    )
+    order = _market_order(trader, "I")
     events = _events(order, COPY_MIN_ROWS)
     with CaptureQueriesContext(connection) as queries:
         insert_rows(events)
