@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections, models
+from psycopg.types.json import set_json_loads
 
 
 def _connection():
@@ -20,15 +21,18 @@ def _connection():
     return connections[DEFAULT_DB_ALIAS]
 
 
-def server_cursor():
+def server_cursor(json_loads=None):
     """A cursor binding parameters on the server (psycopg's ``Cursor``, not
     the ``ClientCursor`` Django uses): psycopg dumps them in C instead of
     quoting each into the statement in Python, and prepares a statement it
     runs often (after ``prepare_threshold`` runs on a connection). Wrapped
-    like Django's own cursors, so it is logged and counted."""
+    like Django's own cursors, so it is logged and counted. ``json_loads``
+    replaces ``json.loads`` for the JSON it reads."""
     connection = _connection()
     connection.ensure_connection()
     raw = psycopg.Cursor(connection.connection)
+    if json_loads is not None:
+        set_json_loads(json_loads, raw)
     if connection.queries_logged:
         return connection.make_debug_cursor(raw)
     return connection.make_cursor(raw)

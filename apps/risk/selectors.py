@@ -11,11 +11,9 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import numpy as np
-import psycopg
 from django.db import connection
 from django.db.models import Max, Q, QuerySet, Sum
 from django.utils import timezone
-from psycopg.types.json import set_json_loads
 
 from apps.accounts.roles import PERM_OPERATE
 from apps.marketdata import calendar
@@ -33,6 +31,7 @@ from apps.trading import accounting
 from apps.trading.accounting import ConversionError, Quote, Spec
 from apps.trading.models import LedgerEntry, Order, Position, TradingAccount
 from apps.trading.selectors import accounts_for, live_quotes
+from fxsite.db import server_cursor
 
 ZERO = Decimal(0)
 WORKING = (Order.Status.NEW, Order.Status.ACCEPTED, Order.Status.PARTIALLY_FILLED)
@@ -288,19 +287,6 @@ def _literals(values) -> str:
     return ", ".join(f"'{v}'" for v in values)
 
 
-def _prepared_cursor():
-    """A cursor binding parameters on the server, so psycopg prepares a
-    statement it runs often (after ``prepare_threshold`` runs on a
-    connection): the snapshot's plan takes longer to make than to run.
-    Wrapped like Django's own cursors, so it is logged and counted."""
-    connection.ensure_connection()
-    raw = psycopg.Cursor(connection.connection)
-    set_json_loads(_loads, raw)
-    if connection.queries_logged:
-        return connection.make_debug_cursor(raw)
-    return connection.make_cursor(raw)
-
-
 def snapshot(account: TradingAccount, now: datetime | None = None) -> Snapshot:
     """An account's risk rows, book, recent orders and unseen flows (one query)."""
     from apps.marketdata.models import Instrument
@@ -319,7 +305,9 @@ def snapshot(account: TradingAccount, now: datetime | None = None) -> Snapshot:
         flow_kinds=_literals(FLOW_KINDS),
     )
     params = {"account": account.pk, "since": now - RATE_WINDOW}
-    with _prepared_cursor() as cursor:
+    # Bound on the server, so psycopg prepares it after a few runs on a
+    # connection: the snapshot's plan takes longer to make than to run.
+    with server_cursor(json_loads=_loads) as cursor:
         cursor.execute(sql, params)
         risk_row, platform_row, positions, working, instruments, recent, flows = cursor.fetchone()
     specs = {}
