@@ -4,7 +4,9 @@
 - ``trader``: a viewer who trades their own accounts.
 - ``operator``: runs the platform: admin, risk limits, kill switch.
 
-Later apps add their model permissions to ``ROLE_PERMISSIONS``.
+Operators also hold every permission of the models of ``OPERATED_APPS``,
+the platform's own apps, whose admin pages they run the platform from (each
+``ModelAdmin`` still decides what is read-only and what cannot be deleted).
 """
 
 from django.db import models
@@ -33,6 +35,9 @@ _OPERATOR_MODEL_PERMS = [
     ]
     for action in ("view", "add", "change", "delete")
 ]
+
+#: The apps whose models operators manage in the admin (see the docstring).
+OPERATED_APPS = ("marketdata", "strategies", "trading", "risk", "ml", "monitoring")
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.VIEWER: [PERM_VIEW],

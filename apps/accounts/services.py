@@ -19,7 +19,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from apps.accounts.errors import AccountLocked, InvalidCredentials, InvalidToken
 from apps.accounts.models import ApiKey, User
-from apps.accounts.roles import PERM_TRADE, ROLE_PERMISSIONS, Role
+from apps.accounts.roles import OPERATED_APPS, PERM_TRADE, ROLE_PERMISSIONS, Role
 
 API_KEY_PREFIX = "fx"
 # Writing last_used_at on every request would turn reads into writes.
@@ -30,7 +30,8 @@ API_KEY_TOUCH_INTERVAL = timedelta(seconds=60)
 
 
 def roles_sync() -> None:
-    """Create the role groups and give each exactly its permissions."""
+    """Create the role groups and give each exactly its permissions (an
+    operator also those of ``OPERATED_APPS``' models)."""
     for role, perm_names in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=str(role))
         perms = []
@@ -41,6 +42,8 @@ def roles_sync() -> None:
             ).first()
             if perm is not None:  # an app not migrated yet; synced on its migrate
                 perms.append(perm)
+        if role == Role.OPERATOR:
+            perms += Permission.objects.filter(content_type__app_label__in=OPERATED_APPS)
         group.permissions.set(perms)
 
 

@@ -54,6 +54,19 @@ def test_changelists_and_details_render(admin_client, data, page):
     assert admin_client.get(f"/admin/trading/{page}/").status_code == 200
 
 
+@pytest.mark.parametrize("page", ["tradingaccount", "order", "fill", "position", "algoorder"])
+def test_an_operator_runs_trading_from_the_admin_without_being_a_superuser(
+    client, operator, trader, data, page
+):
+    _, order = data
+    assert operator.is_staff and not operator.is_superuser
+    client.force_login(operator)
+    assert client.get(f"/admin/trading/{page}/").status_code == 200
+    assert b"submitted" in client.get(f"/admin/trading/order/{order.pk}/change/").content
+    client.force_login(trader)  # not staff: the admin sends them to its login
+    assert client.get(f"/admin/trading/{page}/").status_code == 302
+
+
 def test_order_page_shows_its_event_history(admin_client, data):
     _, order = data
     page = admin_client.get(f"/admin/trading/order/{order.pk}/change/")
